@@ -1,0 +1,951 @@
+//! The engine: the one place every event is folded into every component,
+//! and every question about a number is answered.
+//!
+//! ```text
+//!            apply(event)                      tick(now)
+//! Event ──► Ledger, Guard, Labels, Lifecycle ──► assess, plans ──► Vec<StateChanged>
+//!                                                     │                 │
+//!                       decide(request, now) ◄── Guard ◄── risk, caps   └─► caller appends to the log
+//! ```
+//!
+//! [`Engine::apply`] never derives anything: replaying a log, which already
+//! holds the derived events, gives the same state. Decisions that move time
+//! (a quarantine, a plan phase, a plan's end) happen only in
+//! [`Engine::tick`], which applies them to itself and hands them back for
+//! the log. That split is what lets the server, the simulator and the
+//! command line share one code path.
+
+use std::collections::{HashMap, HashSet};
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use jiff::civil::Date;
+
+use crate::event::{DisputeUpdated, Event, LabelObserved, StateChanged};
+use crate::guard::{ConfigError, DecideRequest, Decision, Guard, GuardConfig, NumberUsage};
+use crate::lifecycle::{
+    BusinessProfile, Calendar, DailyRow, DisputeError, DisputeStatus, DisputeStep, Due, Entry, FcrRow, Lifecycle,
+    LifecycleConfig, LifecycleConfigError, MoveError, NumberRecord, NumberState, Package, Plan, PlanView, UsageSummary,
+    daily_figures, plan_view, timeline,
+};
+use crate::metrics::{Ledger, MetricsConfig, NumberMetrics, Window};
+use crate::number::E164;
+use allowance::{Aimd, PoolBudgets};
+
+use crate::risk::{self, Assessment, CarrierLabel, Health, Labels, Level, RiskConfig, RiskTracker, TopFactor};
+
+/// How often [`Engine::tick`] looks again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TickConfig {
+    /// A number whose evidence changed is assessed again at most this often,
+    /// in seconds of event time. Default 60: a label or a burst of short
+    /// calls stops a number within a minute, and a tick after every batch of
+    /// a busy import costs one assessment per number per minute.
+    pub reassess_secs: u32,
+    /// Every number is assessed at least this often even without new
+    /// evidence, because scores decay and windows slide with time alone.
+    /// Default 900 (15 minutes).
+    pub sweep_secs: u32,
+    /// Push each number's volume allowance (the lowest over the risk
+    /// profiles, for its maturity, shrunk by its risk and by its pool's
+    /// learned budget; see `engine::allowance`) into the guard as its caps.
+    /// Default true.
+    pub allowance_caps: bool,
+    /// The share of the allowance, in percent, a number keeps once its score
+    /// on a profile reaches that profile's `quarantine_above`; the share
+    /// falls smoothly from 100 at the profile's `watch` level. Default 35:
+    /// a badly received number keeps calling at about a third of its
+    /// allowance (its score can recover on fresh evidence, and a campaign
+    /// whose whole list receives calls badly still runs), while the pool's
+    /// healthier numbers carry the rest and the pool budget learns the
+    /// volume the engines actually tolerate.
+    pub risk_floor_percent: u32,
+    /// On a new label or a quarantine (a burn), the pool's daily budget per
+    /// number moves to this percentage of the smaller of the burned number's
+    /// daily volume and the budget then (the multiplicative decrease; the
+    /// whole step in a pool of up to ten numbers, a proportional part in a
+    /// larger one). Default 70.
+    pub pool_decrease_percent: u32,
+    /// Calls a day the pool's budget per number regains for every day
+    /// without a new label (the additive increase). Default 3: a budget
+    /// halved from 150 is back within a month.
+    pub pool_increase_per_day: u32,
+    /// The pool's budget per number never drops below this. Default 10.
+    pub pool_min_daily: u32,
+}
+
+impl Default for TickConfig {
+    fn default() -> Self {
+        TickConfig {
+            reassess_secs: 60,
+            sweep_secs: 900,
+            allowance_caps: true,
+            risk_floor_percent: 35,
+            pool_decrease_percent: 70,
+            pool_increase_per_day: 3,
+            pool_min_daily: 10,
+        }
+    }
+}
+
+/// Everything the engine is configured with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EngineConfig {
+    pub metrics: MetricsConfig,
+    pub guard: GuardConfig,
+    pub risk: RiskConfig,
+    pub lifecycle: LifecycleConfig,
+    pub tick: TickConfig,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            metrics: MetricsConfig::default(),
+            guard: GuardConfig::default(),
+            risk: RiskConfig::defaults(),
+            lifecycle: LifecycleConfig::default(),
+            tick: TickConfig::default(),
+        }
+    }
+}
+
+/// A configuration the engine cannot run with.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Guard(#[from] ConfigError),
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleConfigError),
+}
+
+/// One line of the numbers list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NumberSummary {
+    pub number: E164,
+    pub pool: String,
+    pub state: NumberState,
+    pub health: Health,
+    /// The highest score over the profiles, 0-100.
+    pub risk: u8,
+    /// Outbound calls in the last 24 hours.
+    pub calls_today: u32,
+    /// The most the number may place in any 24 hours now (0 when its state
+    /// allows no calls).
+    pub cap_today: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_factor: Option<TopFactor>,
+}
+
+/// Everything known about one number.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NumberView {
+    pub number: E164,
+    pub pool: String,
+    pub state: NumberState,
+    pub state_since: Timestamp,
+    pub health: Health,
+    /// Every profile's score with its factors.
+    pub risk: Assessment,
+    pub metrics: NumberMetrics,
+    pub labels: Vec<CarrierLabel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<NumberUsage>,
+    /// The plan in progress, with its record so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanView>,
+    /// Every plan, finished ones included.
+    pub plans: Vec<PlanView>,
+    /// Every dispute calendar, the latest last.
+    pub disputes: Vec<Calendar>,
+    /// Why the number should be replaced rather than used, when it arrived
+    /// labeled or named in complaints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub burned_on_arrival: Option<String>,
+    /// Every state change since registration.
+    pub history: Vec<StateChanged>,
+}
+
+/// One step of one number's dispute calendar, for lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DisputeRow {
+    pub number: E164,
+    pub step: DisputeStep,
+    pub status: DisputeStatus,
+    pub due: Date,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<Date>,
+    /// What needs doing on `today`, if anything: `file` or `follow up`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<&'static str>,
+    /// A carrier still shows a label.
+    pub still_labeled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_note: Option<String>,
+}
+
+/// Every component, folded from one stream of events.
+pub struct Engine {
+    config: EngineConfig,
+    ledger: Ledger,
+    guard: Guard,
+    labels: Labels,
+    lifecycle: Lifecycle,
+    tracker: RiskTracker,
+    /// The latest assessment of each number.
+    assessments: HashMap<E164, Assessment>,
+    /// Numbers with new evidence since their latest assessment.
+    dirty: HashSet<E164>,
+    /// Numbers whose arrival was checked for a label or complaints.
+    arrival_checked: HashSet<E164>,
+    last_sweep: Option<Timestamp>,
+    /// Each pool's daily budget per number, learned from its labels.
+    pools: PoolBudgets,
+}
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
+        config.lifecycle.validate()?;
+        let guard = Guard::new(config.guard.clone())?;
+        Ok(Engine {
+            ledger: Ledger::new(config.metrics),
+            guard,
+            labels: Labels::new(),
+            lifecycle: Lifecycle::new(config.lifecycle.clone()),
+            tracker: RiskTracker::new(),
+            assessments: HashMap::new(),
+            dirty: HashSet::new(),
+            arrival_checked: HashSet::new(),
+            last_sweep: None,
+            pools: PoolBudgets::default(),
+            config,
+        })
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
+    /// The guard, for settings the engine does not fold from events (the
+    /// Do-Not-Call list, pool settings).
+    pub fn guard_mut(&mut self) -> &mut Guard {
+        &mut self.guard
+    }
+
+    pub fn labels(&self) -> &Labels {
+        &self.labels
+    }
+
+    pub fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
+    }
+
+    pub fn is_registered(&self, number: E164) -> bool {
+        self.lifecycle.record(number).is_some()
+    }
+
+    /// Pure fold of one event into ledger, guard, labels and lifecycle.
+    /// Never derives new events, so replaying a log (which already holds
+    /// the derived events) gives the same state.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::Label(observed) if shows_label(observed) => {
+                self.learn_from_burn(observed.number, observed.at);
+            }
+            Event::StateChanged(change) if change.state == NumberState::Quarantined => {
+                self.learn_from_burn(change.number, change.at);
+            }
+            _ => {}
+        }
+        self.ledger.apply(event);
+        self.guard.apply(event);
+        self.labels.apply(event);
+        self.lifecycle.apply(event);
+        let touched = match event {
+            Event::Call(call) => Some(call.owned_number()),
+            Event::Complaint(c) => Some(c.number),
+            Event::Label(l) => Some(l.number),
+            Event::NumberRegistered(n) => Some(n.number),
+            _ => None,
+        };
+        if let Some(number) = touched
+            && self.is_registered(number)
+        {
+            self.dirty.insert(number);
+        }
+    }
+
+    /// A label newly showing on a registered number, or a quarantine of an
+    /// unlabeled one (complaints, blocked calls, ...: evidence it is about to
+    /// burn), lowers its pool's budget below the volume the number carried:
+    /// the day's calls, or the week's daily mean when that is higher.
+    /// Observations of a label already showing, and the quarantine that a
+    /// label itself causes, teach nothing new.
+    fn learn_from_burn(&mut self, number: E164, at: Timestamp) {
+        if self.labels.is_labeled(number, at) {
+            return;
+        }
+        let Some(pool) = self.lifecycle.record(number).map(|r| r.pool.clone()) else {
+            return;
+        };
+        let day = self.ledger.window_metrics(number, at, Window::Day).attempts;
+        let week = self.ledger.window_metrics(number, at, Window::Week).attempts;
+        let carried = f64::from(day).max(f64::from(week) / 7.0);
+        if carried > 0.0 {
+            let aimd = self.aimd();
+            let size = self.ledger.pool_size(&pool);
+            self.pools.on_burn(&pool, size, carried, at, aimd);
+        }
+    }
+
+    fn aimd(&self) -> Aimd {
+        let tick = &self.config.tick;
+        Aimd {
+            decrease: f64::from(tick.pool_decrease_percent.min(100)) / 100.0,
+            increase_per_day: f64::from(tick.pool_increase_per_day),
+            min_daily: f64::from(tick.pool_min_daily.max(1)),
+        }
+    }
+
+    /// The pool's learned daily budget per number at `now`, if a label in
+    /// the pool ever set one.
+    pub fn pool_budget(&self, pool: &str, now: Timestamp) -> Option<f64> {
+        self.pools.daily(pool, now, self.aimd())
+    }
+
+    /// May `request.to` be called at `now`, and from which number? An
+    /// allowed call is reserved at once. Call [`Engine::tick`] first when
+    /// time has moved: decide answers from the state as it stands.
+    pub fn decide(&mut self, request: &DecideRequest, now: Timestamp) -> Decision {
+        self.guard.decide(request, now)
+    }
+
+    /// Moves time to `now`: re-assesses the numbers whose evidence changed
+    /// (each at most every `tick.reassess_secs`) and every number every
+    /// `tick.sweep_secs`, pushes risk scores and caps into the guard, and
+    /// turns due decisions into `StateChanged` events: quarantines, the
+    /// plan's phases and review, aging's end, `watch` and back. The events
+    /// returned are already applied; the caller appends them to the log.
+    pub fn tick(&mut self, now: Timestamp) -> Vec<Event> {
+        let mut out = Vec::new();
+        let sweep = self
+            .last_sweep
+            .is_none_or(|last| now.duration_since(last) >= secs(self.config.tick.sweep_secs));
+        if sweep {
+            self.last_sweep = Some(now);
+        }
+        for number in self.lifecycle.numbers() {
+            self.check_arrival(number, now, &mut out);
+            self.advance_calendar(number, now, &mut out);
+            if sweep || self.reassess_due(number, now) {
+                self.reassess(number, now, &mut out);
+            }
+        }
+        out
+    }
+
+    fn reassess_due(&self, number: E164, now: Timestamp) -> bool {
+        if !self.dirty.contains(&number) {
+            return false;
+        }
+        self.assessments
+            .get(&number)
+            .is_none_or(|a| now.duration_since(a.at) >= secs(self.config.tick.reassess_secs) || a.at > now)
+    }
+
+    fn emit(&mut self, change: StateChanged, out: &mut Vec<Event>) {
+        let event = Event::StateChanged(change);
+        self.apply(&event);
+        out.push(event);
+    }
+
+    /// A number that arrives labeled, or named in recent complaints, was
+    /// burned by its previous holder: it is retired at once and reported for
+    /// replacement. Checked once, and only while the number has not moved
+    /// since it was registered, so an operator's later decision stands.
+    fn check_arrival(&mut self, number: E164, now: Timestamp, out: &mut Vec<Event>) {
+        if !self.arrival_checked.insert(number) {
+            return;
+        }
+        let Some(record) = self.lifecycle.record(number) else {
+            return;
+        };
+        if !record.changes.is_empty() || record.state == NumberState::Retired {
+            return;
+        }
+        if let Some(evidence) = self.burned_on_arrival(record) {
+            let at = now.max(record.registered_at);
+            self.emit(
+                StateChanged {
+                    number,
+                    state: NumberState::Retired,
+                    at,
+                    reason: format!("burned on arrival: {evidence}; replace it with a clean number"),
+                },
+                out,
+            );
+        }
+    }
+
+    /// What marks a number as recycled and burned when it was registered.
+    pub fn burned_on_arrival(&self, record: &NumberRecord) -> Option<String> {
+        let at = record.registered_at;
+        let labeled = self
+            .labels
+            .history(record.number)
+            .iter()
+            .rfind(|o| o.at <= at && shows_label(o));
+        if let Some(obs) = labeled {
+            return Some(format!(
+                "{:?} was already showing on {} ({}) at {}",
+                obs.label.as_deref().unwrap_or_default(),
+                obs.carrier.as_str(),
+                obs.carrier.engine(),
+                obs.at
+            ));
+        }
+        let days = self.config.lifecycle.arrival_complaint_days;
+        let complaints = self
+            .ledger
+            .activity(record.number, at, i64::from(days) * 86_400)
+            .complaints;
+        (complaints > 0).then(|| format!("named in {complaints} complaint(s) in the {days} days before registration"))
+    }
+
+    /// Turns the plan's and aging's calendars into events, each at the
+    /// instant it fell due (a tick after a quiet month catches up in order).
+    fn advance_calendar(&mut self, number: E164, now: Timestamp, out: &mut Vec<Event>) {
+        // A plan has at most three steps due per attempt; the bound only
+        // guards against a calendar that never moves.
+        for _ in 0..16 {
+            let Some(record) = self.lifecycle.record(number) else {
+                return;
+            };
+            if record.state == NumberState::Aging {
+                let done = record.since + days(self.config.lifecycle.aging_days);
+                if done <= now {
+                    let reason = format!(
+                        "aging complete: {} days of ramped-up calling",
+                        self.config.lifecycle.aging_days
+                    );
+                    self.emit(
+                        StateChanged {
+                            number,
+                            state: NumberState::Active,
+                            at: done,
+                            reason,
+                        },
+                        out,
+                    );
+                }
+                return;
+            }
+            let Some(plan) = record.open_plan() else {
+                return;
+            };
+            let plan_config = &self.config.lifecycle.plan;
+            let Some((due, what)) = plan.next_due(plan_config) else {
+                return;
+            };
+            if due > now {
+                return;
+            }
+            let changes = match what {
+                Due::Limited => self.end_rest(plan, number, due),
+                Due::Moderate => vec![StateChanged {
+                    number,
+                    state: NumberState::RehabModerate,
+                    at: due,
+                    reason: format!(
+                        "plan #{}: limited phase over; moderate phase (up to {} calls a day, new contacts allowed)",
+                        plan.ordinal, self.config.guard.rehab_moderate.daily_cap
+                    ),
+                }],
+                Due::Review => vec![self.review(plan, number, due)],
+            };
+            for change in changes {
+                self.emit(change, out);
+            }
+        }
+    }
+
+    /// Rest is over: calls resume, unless a carrier still shows a label, in
+    /// which case calling would only confirm it and the rest starts again.
+    fn end_rest(&self, plan: &Plan, number: E164, due: Timestamp) -> Vec<StateChanged> {
+        let showing: Vec<String> = self
+            .labels
+            .current(number, due)
+            .into_iter()
+            .filter(CarrierLabel::is_labeled)
+            .map(|l| format!("{} ({})", l.carrier.as_str(), l.label.unwrap_or_default()))
+            .collect();
+        if showing.is_empty() {
+            let caps = &self.config.guard.rehab_limited;
+            return vec![StateChanged {
+                number,
+                state: NumberState::RehabLimited,
+                at: due,
+                reason: format!(
+                    "plan #{}: rest over; limited phase (up to {} calls a day{})",
+                    plan.ordinal,
+                    caps.daily_cap,
+                    if caps.known_contacts_only {
+                        ", known contacts only"
+                    } else {
+                        ""
+                    }
+                ),
+            }];
+        }
+        let reason = format!(
+            "plan #{}: rest over but still labeled on {}; rest starts again",
+            plan.ordinal,
+            showing.join(", ")
+        );
+        vec![
+            StateChanged {
+                number,
+                state: NumberState::Quarantined,
+                at: due,
+                reason: reason.clone(),
+            },
+            StateChanged {
+                number,
+                state: NumberState::Resting,
+                at: due,
+                reason: self.rest_reason(plan.ordinal, due),
+            },
+        ]
+    }
+
+    fn rest_reason(&self, ordinal: u32, from: Timestamp) -> String {
+        let plan = &self.config.lifecycle.plan;
+        format!(
+            "plan #{ordinal}: rest, no calls for {} days (until {})",
+            plan.rest_days,
+            from + days(plan.rest_days)
+        )
+    }
+
+    /// Day 90: back to `active` if no label was observed since the limited
+    /// phase began and every profile is healthy; otherwise extended.
+    fn review(&self, plan: &Plan, number: E164, due: Timestamp) -> StateChanged {
+        let plan_config = &self.config.lifecycle.plan;
+        let since = plan.limited_from().unwrap_or(plan.rest_from());
+        let mut failures = Vec::new();
+        if let Some(obs) = self
+            .labels
+            .history(number)
+            .iter()
+            .rfind(|o| o.at >= since && o.at <= due && shows_label(o))
+        {
+            failures.push(format!(
+                "label {:?} observed on {} at {}",
+                obs.label.as_deref().unwrap_or_default(),
+                obs.carrier.as_str(),
+                obs.at
+            ));
+        }
+        let assessment = risk::assess(&self.ledger, &self.labels, &self.config.risk, number, due);
+        for score in assessment.scores.iter().filter(|s| s.level != Level::Healthy) {
+            failures.push(format!(
+                "profile {} is {} (score {:.0})",
+                score.profile,
+                score.level.as_str(),
+                score.value
+            ));
+        }
+        if failures.is_empty() {
+            return StateChanged {
+                number,
+                state: NumberState::Active,
+                at: due,
+                reason: format!(
+                    "plan #{} completed: no label since {} and every profile healthy",
+                    plan.ordinal, since
+                ),
+            };
+        }
+        let failures_after = plan.failures() + 1;
+        let recommend = if failures_after >= plan_config.recommend_retirement_after as usize {
+            format!("; {failures_after} failures: retire the number and replace it")
+        } else {
+            String::new()
+        };
+        StateChanged {
+            number,
+            state: NumberState::RehabModerate,
+            at: due,
+            reason: format!(
+                "plan #{} review failed ({}); moderate phase extended by {} days{recommend}",
+                plan.ordinal,
+                failures.join("; "),
+                plan_config.extension_days
+            ),
+        }
+    }
+
+    /// Scores the number again, moves it to `watch`/`active` or quarantine
+    /// as the scores say, and pushes its risk and caps into the guard.
+    fn reassess(&mut self, number: E164, now: Timestamp, out: &mut Vec<Event>) {
+        self.dirty.remove(&number);
+        let assessment = risk::assess(&self.ledger, &self.labels, &self.config.risk, number, now);
+        let health = self.tracker.observe_assessment(&assessment, &self.config.risk);
+        self.guard.set_risk(number, max_score(&assessment));
+        if self.config.tick.allowance_caps {
+            let (hourly, daily) = self.allowance(number, now, &assessment);
+            self.guard.set_caps(number, hourly, daily);
+        }
+        let state = self.lifecycle.state(number).unwrap_or_default();
+        let quarantine = assessment.quarantine().filter(|_| state.may_call());
+        self.assessments.insert(number, assessment);
+        if let Some(change) = quarantine {
+            let ordinal = self.next_plan_ordinal(number);
+            self.emit(change, out);
+            let reason = self.rest_reason(ordinal, now);
+            self.emit(
+                StateChanged {
+                    number,
+                    state: NumberState::Resting,
+                    at: now,
+                    reason,
+                },
+                out,
+            );
+            return;
+        }
+        let watch = match (state, health) {
+            (NumberState::Active, Health::Watch | Health::AtRisk | Health::Labeled) => {
+                Some((NumberState::Watch, "score rising"))
+            }
+            (NumberState::Watch, Health::Healthy) => Some((NumberState::Active, "score back to healthy")),
+            _ => None,
+        };
+        if let Some((to, why)) = watch {
+            let top = self.assessments[&number]
+                .top_factor
+                .as_ref()
+                .map(|f| format!("; top factor on {}: {}", f.profile, f.text))
+                .unwrap_or_default();
+            let reason = format!("{why} ({}){top}", health.as_str());
+            self.emit(
+                StateChanged {
+                    number,
+                    state: to,
+                    at: now,
+                    reason,
+                },
+                out,
+            );
+        }
+    }
+
+    fn next_plan_ordinal(&self, number: E164) -> u32 {
+        self.lifecycle.record(number).map_or(1, |r| match r.open_plan() {
+            Some(open) => open.ordinal,
+            None => r.plans.len() as u32 + 1,
+        })
+    }
+
+    /// The number's caps: the lowest over the profiles of the allowance for
+    /// its maturity times its risk share on that profile, then no more than
+    /// its pool's learned budget, never above the guard's own defaults (see
+    /// `engine::allowance`).
+    fn allowance(&self, number: E164, now: Timestamp, assessment: &Assessment) -> (u32, u32) {
+        let guard = &self.config.guard;
+        let floor = f64::from(self.config.tick.risk_floor_percent.min(100)) / 100.0;
+        let active_days = self.ledger.active_days(number, now);
+        let mut hourly = f64::from(guard.hourly_cap);
+        let mut daily = f64::from(guard.daily_cap);
+        for profile in &self.config.risk.profiles {
+            let allow = &profile.allowance;
+            let levels = &profile.levels;
+            let share = assessment.score(&profile.name).map_or(1.0, |s| {
+                allowance::risk_share(s.value, levels.watch.enter, levels.quarantine_above, floor)
+            });
+            let at = |rate: &risk::Rate| rate.at(active_days, allow.mature_after_days) * share;
+            hourly = hourly.min(at(&allow.per_hour));
+            daily = daily.min(at(&allow.per_day));
+        }
+        let pool = self.lifecycle.record(number).map(|r| r.pool.as_str());
+        if let Some(budget) = pool.and_then(|p| self.pool_budget(p, now))
+            && budget < daily
+        {
+            // The hour keeps its proportion to the day: a smaller day must
+            // not be spent in one burst.
+            hourly *= budget / daily;
+            daily = budget;
+        }
+        ((hourly.floor() as u32).max(1), (daily.floor() as u32).max(1))
+    }
+
+    /// The latest assessment if nothing changed since, or a fresh one.
+    fn assessment(&self, number: E164, now: Timestamp) -> Assessment {
+        match self.assessments.get(&number) {
+            Some(a) if a.at == now || (!self.dirty.contains(&number) && a.at <= now) => a.clone(),
+            _ => risk::assess(&self.ledger, &self.labels, &self.config.risk, number, now),
+        }
+    }
+
+    /// One line per registered number, sorted by number.
+    pub fn numbers(&self, now: Timestamp) -> Vec<NumberSummary> {
+        self.lifecycle
+            .numbers()
+            .into_iter()
+            .filter_map(|number| {
+                let record = self.lifecycle.record(number)?;
+                let assessment = self.assessment(number, now);
+                let usage = self.guard.usage(number, now);
+                let may_call = record.state.may_call();
+                Some(NumberSummary {
+                    number,
+                    pool: record.pool.clone(),
+                    state: record.state,
+                    health: assessment.health,
+                    risk: max_score(&assessment),
+                    calls_today: usage.as_ref().map_or(0, |u| u.calls_last_24h),
+                    cap_today: usage.filter(|_| may_call).map_or(0, |u| u.daily_cap),
+                    top_factor: assessment.top_factor,
+                })
+            })
+            .collect()
+    }
+
+    /// Everything known about one registered number.
+    pub fn number(&self, number: E164, now: Timestamp) -> Option<NumberView> {
+        let record = self.lifecycle.record(number)?;
+        let assessment = self.assessment(number, now);
+        let plans = self.plan_views(record, now);
+        Some(NumberView {
+            number,
+            pool: record.pool.clone(),
+            state: record.state,
+            state_since: record.since,
+            health: assessment.health,
+            labels: assessment.labels.clone(),
+            risk: assessment,
+            metrics: self.ledger.metrics(number, now),
+            usage: self.guard.usage(number, now),
+            plan: plans.last().filter(|p| p.plan.is_open()).cloned(),
+            plans,
+            disputes: record.disputes.clone(),
+            burned_on_arrival: self.burned_on_arrival(record),
+            history: record.changes.clone(),
+        })
+    }
+
+    fn plan_views(&self, record: &NumberRecord, now: Timestamp) -> Vec<PlanView> {
+        let config = &self.config.lifecycle.plan;
+        record
+            .plans
+            .iter()
+            .map(|p| plan_view(p, &self.ledger, &self.labels, config, record.number, now))
+            .collect()
+    }
+
+    /// An operator moves a number by hand. The move is checked, applied, and
+    /// returned for the log.
+    pub fn set_state(
+        &mut self,
+        number: E164,
+        state: NumberState,
+        at: Timestamp,
+        reason: &str,
+    ) -> Result<Event, MoveError> {
+        let change = self.lifecycle.operator_move(number, state, at, reason)?;
+        let event = Event::StateChanged(change);
+        self.apply(&event);
+        Ok(event)
+    }
+
+    /// A dispute step moves. The update is checked against the status rules,
+    /// applied, and returned for the log.
+    pub fn update_dispute(&mut self, update: DisputeUpdated) -> Result<Event, DisputeError> {
+        let update = self.lifecycle.dispute_update(update)?;
+        let event = Event::DisputeUpdated(update);
+        self.apply(&event);
+        Ok(event)
+    }
+
+    /// The calendar date of `now` in the business's zone.
+    pub fn today(&self, now: Timestamp) -> Date {
+        self.lifecycle.zone().to_datetime(now).date()
+    }
+
+    /// Every step of every open dispute calendar, by number then calendar
+    /// order, with what is due on `now`'s date. The FCC step is due only if a
+    /// carrier still shows a label.
+    pub fn disputes(&self, now: Timestamp) -> Vec<DisputeRow> {
+        let today = self.today(now);
+        let mut rows = Vec::new();
+        for number in self.lifecycle.numbers() {
+            let Some(calendar) = self.lifecycle.record(number).and_then(NumberRecord::calendar) else {
+                continue;
+            };
+            if !calendar.is_open() {
+                continue;
+            }
+            let still_labeled = self.labels.is_labeled(number, now);
+            for step in &calendar.steps {
+                let action = match step.status {
+                    DisputeStatus::Planned if step.due <= today && (step.step != DisputeStep::Fcc || still_labeled) => {
+                        Some("file")
+                    }
+                    DisputeStatus::Submitted if step.follow_up.is_some_and(|f| f <= today) => Some("follow up"),
+                    _ => None,
+                };
+                rows.push(DisputeRow {
+                    number,
+                    step: step.step,
+                    status: step.status,
+                    due: step.due,
+                    follow_up: step.follow_up,
+                    action,
+                    still_labeled,
+                    last_note: step.notes().last().map(str::to_owned),
+                });
+            }
+        }
+        rows
+    }
+
+    /// A number's whole story, oldest first.
+    pub fn history(&self, number: E164, now: Timestamp) -> Option<Vec<Entry>> {
+        let record = self.lifecycle.record(number)?;
+        let plans = self.plan_views(record, now);
+        let mut entries = timeline(record, self.labels.history(number), &plans);
+        if let Some(evidence) = self.burned_on_arrival(record) {
+            entries.insert(
+                1.min(entries.len()),
+                Entry {
+                    at: record.registered_at,
+                    kind: crate::lifecycle::EntryKind::Registered,
+                    text: format!("burned on arrival: {evidence}"),
+                },
+            );
+        }
+        Some(entries)
+    }
+
+    /// The documentation package of one number as of `now`: the last 90
+    /// calendar days in the business's zone, today excluded (it is not over).
+    pub fn package(&self, number: E164, business: &BusinessProfile, now: Timestamp) -> Option<Package> {
+        let record = self.lifecycle.record(number)?;
+        let zone = self.lifecycle.zone();
+        let today = self.today(now);
+        let mut daily = Vec::with_capacity(90);
+        for back in (1..=90).rev() {
+            let date = today - jiff::Span::new().days(back);
+            let (Ok(from), Ok(to)) = (
+                date.to_zoned_datetime(zone.clone()).map(|z| z.timestamp()),
+                date.tomorrow()
+                    .and_then(|d| d.to_zoned_datetime(zone.clone()))
+                    .map(|z| z.timestamp()),
+            ) else {
+                continue;
+            };
+            let figures = daily_figures(&self.ledger, number, from, to).into_iter().next();
+            if let Some(figures) = figures {
+                daily.push(DailyRow { date, figures });
+            }
+        }
+        let figures: Vec<_> = daily.iter().map(|d| d.figures.clone()).collect();
+        let last_30 = &figures[figures.len().saturating_sub(30)..];
+        Some(Package {
+            number,
+            generated_at: now,
+            time_zone: self.config.lifecycle.disputes.time_zone.clone(),
+            business: business.clone(),
+            pool: record.pool.clone(),
+            state: record.state,
+            registered_at: record.registered_at,
+            last_30_days: UsageSummary::of(last_30),
+            last_90_days: UsageSummary::of(&figures),
+            daily,
+            labels_now: self.labels.current(number, now),
+            label_history: self.labels.history(number).to_vec(),
+            plans: self.plan_views(record, now),
+            disputes: record.disputes.clone(),
+            history: self.history(number, now).unwrap_or_default(),
+        })
+    }
+
+    /// The numbers in service (`aging`, `active`, `watch`), sorted: what the
+    /// business registers with the Free Caller Registry.
+    pub fn in_service(&self) -> Vec<E164> {
+        self.lifecycle
+            .numbers()
+            .into_iter()
+            .filter(|n| {
+                matches!(
+                    self.lifecycle.state(*n),
+                    Some(NumberState::Aging | NumberState::Active | NumberState::Watch)
+                )
+            })
+            .collect()
+    }
+
+    /// The Free Caller Registry rows of the numbers in service.
+    pub fn fcr_rows(&self, business: &BusinessProfile, now: Timestamp) -> Vec<FcrRow> {
+        self.in_service()
+            .into_iter()
+            .map(|number| {
+                let month = self.ledger.window_metrics(number, now, crate::metrics::Window::Month);
+                let expected = if month.attempts > 0 {
+                    month.attempts.div_ceil(30)
+                } else {
+                    self.guard.usage(number, now).map_or(0, |u| u.daily_cap)
+                };
+                FcrRow::new(number, business, expected)
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("numbers", &self.lifecycle.numbers().len())
+            .field("guard", &self.guard)
+            .finish()
+    }
+}
+
+/// A label observation that is a label, not a clean display.
+fn shows_label(obs: &LabelObserved) -> bool {
+    obs.label.as_deref().is_some_and(|l| !l.trim().is_empty())
+}
+
+fn max_score(assessment: &Assessment) -> u8 {
+    assessment
+        .scores
+        .iter()
+        .map(|s| s.value)
+        .fold(0.0, f64::max)
+        .round()
+        .clamp(0.0, 100.0) as u8
+}
+
+fn secs(n: u32) -> SignedDuration {
+    SignedDuration::from_secs(i64::from(n))
+}
+
+fn days(n: u32) -> SignedDuration {
+    SignedDuration::from_hours(24 * i64::from(n))
+}
+
+mod allowance;
+#[cfg(test)]
+mod scenarios;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,185 @@
+//! The engine as a user meets it: register, call, observe, tick, decide.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::*;
+use crate::call::{Call, Direction, Source};
+use crate::classify::{Cause, Outcome};
+use crate::event::{Carrier, LabelObserved, NumberRegistered};
+use crate::guard::DenyReason;
+
+pub(crate) const A: E164 = E164::from_digits_unchecked(14_155_550_100);
+pub(crate) const B: E164 = E164::from_digits_unchecked(14_155_550_101);
+
+pub(crate) fn t(s: &str) -> Timestamp {
+    s.parse().expect("test instant")
+}
+
+pub(crate) fn register(number: E164, state: NumberState, at: Timestamp) -> Event {
+    Event::NumberRegistered(NumberRegistered {
+        number,
+        pool: "sales".into(),
+        at,
+        state,
+        cnam: None,
+    })
+}
+
+pub(crate) fn label(number: E164, carrier: Carrier, text: Option<&str>, at: Timestamp) -> Event {
+    Event::Label(LabelObserved {
+        number,
+        carrier,
+        label: text.map(str::to_owned),
+        at,
+        source: "test_call".into(),
+    })
+}
+
+/// A person in a different exchange from every test number, in a time zone
+/// where 15:00 UTC is inside calling hours.
+pub(crate) fn person(i: u64) -> E164 {
+    E164::from_digits_unchecked(12_125_550_000 + i)
+}
+
+pub(crate) fn request(to: E164, known: bool) -> DecideRequest {
+    DecideRequest {
+        pool: "sales".into(),
+        to,
+        known_contact: known,
+    }
+}
+
+/// The call record that follows an allowed decision.
+pub(crate) fn answered(from: E164, to: E164, at: Timestamp, talk: u32) -> Event {
+    Event::Call(Call {
+        from,
+        to,
+        direction: Direction::Outbound,
+        started_at: at,
+        answered_at: Some(at + SignedDuration::from_secs(5)),
+        ended_at: at + SignedDuration::from_secs(5 + i64::from(talk)),
+        talk_seconds: talk,
+        outcome: Outcome::Answered,
+        cause: Cause::default(),
+        source: Source::Simulator,
+        source_id: format!("{from}-{to}-{}", at.as_second()),
+    })
+}
+
+pub(crate) fn engine(events: &[Event]) -> Engine {
+    let mut engine = Engine::new(EngineConfig::default()).expect("default config");
+    for e in events {
+        engine.apply(e);
+    }
+    engine
+}
+
+fn states(events: &[Event]) -> Vec<(E164, NumberState)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::StateChanged(s) => Some((s.number, s.state)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_registered_number_is_allowed() {
+    let now = t("2025-03-04T15:00:00Z");
+    let mut engine = engine(&[register(A, NumberState::Active, now - SignedDuration::from_hours(1))]);
+    assert!(engine.tick(now).is_empty());
+    assert_eq!(
+        engine.decide(&request(person(1), false), now),
+        Decision::Allow { caller_id: A }
+    );
+    assert!(engine.is_registered(A));
+    assert!(!engine.is_registered(B));
+}
+
+#[test]
+fn an_observed_label_quarantines_the_number_and_decide_never_picks_it() {
+    let start = t("2025-03-04T14:00:00Z");
+    let now = t("2025-03-04T15:00:00Z");
+    let mut engine = engine(&[
+        register(A, NumberState::Active, start),
+        register(B, NumberState::Active, start),
+        label(A, Carrier::Att, Some("Spam Likely"), now - SignedDuration::from_mins(5)),
+    ]);
+    let derived = engine.tick(now);
+    assert_eq!(
+        states(&derived),
+        vec![(A, NumberState::Quarantined), (A, NumberState::Resting)]
+    );
+    let Event::StateChanged(first) = &derived[0] else {
+        unreachable!()
+    };
+    assert!(first.reason.contains("Spam Likely"), "{}", first.reason);
+    assert_eq!(first.at, now);
+    // Already applied: the engine says resting, and a second tick adds nothing.
+    assert_eq!(engine.lifecycle().state(A), Some(NumberState::Resting));
+    assert!(engine.tick(now + SignedDuration::from_mins(1)).is_empty());
+    for i in 0..20 {
+        let at = now + SignedDuration::from_mins(2 * i);
+        match engine.decide(&request(person(i as u64), false), at) {
+            Decision::Allow { caller_id } => assert_eq!(caller_id, B, "call {i}"),
+            other => panic!("call {i}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_only_number_quarantined_leaves_the_pool_exhausted() {
+    let now = t("2025-03-04T15:00:00Z");
+    let mut engine = engine(&[
+        register(A, NumberState::Active, now - SignedDuration::from_hours(1)),
+        label(A, Carrier::Verizon, Some("Scam Likely"), now),
+    ]);
+    engine.tick(now);
+    assert_eq!(
+        engine.decide(&request(person(1), false), now).reason(),
+        Some(DenyReason::PoolExhausted)
+    );
+}
+
+#[test]
+fn replaying_the_derived_events_gives_the_same_state_without_new_ones() {
+    let now = t("2025-03-04T15:00:00Z");
+    let log = vec![
+        register(A, NumberState::Active, now - SignedDuration::from_hours(1)),
+        label(A, Carrier::Tmobile, Some("Spam Risk"), now),
+    ];
+    let mut live = engine(&log);
+    let derived = live.tick(now);
+    let replayed_log: Vec<Event> = log.iter().chain(&derived).cloned().collect();
+    let mut replayed = engine(&replayed_log);
+    assert!(replayed.tick(now).is_empty(), "replay must not decide again");
+    assert_eq!(replayed.lifecycle().record(A), live.lifecycle().record(A));
+}
+
+#[test]
+fn a_clean_number_summarises_as_healthy_with_its_caps() {
+    let now = t("2025-03-04T15:00:00Z");
+    let mut engine = engine(&[register(A, NumberState::Active, now - SignedDuration::from_hours(1))]);
+    engine.tick(now);
+    let call_at = now + SignedDuration::from_mins(1);
+    assert_eq!(engine.decide(&request(person(1), false), call_at).caller_id(), Some(A));
+    engine.apply(&answered(A, person(1), call_at, 150));
+    let list = engine.numbers(call_at + SignedDuration::from_mins(5));
+    assert_eq!(list.len(), 1);
+    let line = &list[0];
+    assert_eq!(
+        (line.number, line.state, line.health),
+        (A, NumberState::Active, Health::Healthy)
+    );
+    assert_eq!(line.calls_today, 1);
+    assert!(line.cap_today >= 1 && line.cap_today <= 150, "{}", line.cap_today);
+    let json = serde_json::to_value(line).unwrap();
+    for key in ["number", "pool", "state", "health", "risk", "calls_today", "cap_today"] {
+        assert!(json.get(key).is_some(), "{key} missing from {json}");
+    }
+    let view = engine.number(A, call_at).unwrap();
+    assert_eq!(view.state, NumberState::Active);
+    assert!(view.plan.is_none());
+    assert!(engine.number(B, call_at).is_none());
+}

@@ -1,0 +1,162 @@
+//! What the guard remembers about each person it may call: opt-out, consents,
+//! whether the number came back invalid, and our recent calls to it.
+//!
+//! One record per destination, so the decide path pays one hash lookup for
+//! all the person-level rules. Instants are milliseconds since the Unix epoch
+//! ([`NEVER`] for "not recorded"): half the size of a `Timestamp`, which
+//! matters at ten million destinations.
+
+use smallvec::SmallVec;
+
+use crate::guard::PoolId;
+
+/// The instant of something that has not happened.
+pub(crate) const NEVER: i64 = i64::MAX;
+
+pub(crate) const HOUR_MS: i64 = 3_600_000;
+pub(crate) const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// How long a call stays in a history: the 24 hours every limit looks back
+/// over, plus an hour so that a decision arriving up to an hour out of time
+/// order (dialers send their own `at`) still sees every call it should.
+pub(crate) const KEPT_MS: i64 = DAY_MS + HOUR_MS;
+
+/// Counts calls "after" a moment: of ascending instants, those later than
+/// `after`. Instants later than the moment being judged count too, so a call
+/// record from a dialer whose clock runs ahead is never ignored.
+pub(crate) fn count_after(ascending: &[i64], after: i64) -> usize {
+    ascending.len() - ascending.partition_point(|&c| c <= after)
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Destination {
+    pub opted_out_at: i64,
+    /// A call to it ended `invalid_destination` (unallocated, disconnected).
+    pub suppressed_at: i64,
+    /// Consent for every pool.
+    pub consent_all_at: i64,
+    /// Consent for single pools: rare, so kept out of line.
+    pub consent_pools: Option<Box<[(PoolId, i64)]>>,
+    /// Our outbound calls and reservations to it, ascending, kept for
+    /// [`KEPT_MS`] after the newest.
+    pub calls: SmallVec<[i64; 3]>,
+}
+
+impl Default for Destination {
+    fn default() -> Self {
+        Destination {
+            opted_out_at: NEVER,
+            suppressed_at: NEVER,
+            consent_all_at: NEVER,
+            consent_pools: None,
+            calls: SmallVec::new(),
+        }
+    }
+}
+
+impl Destination {
+    pub fn opted_out(&self, at: i64) -> bool {
+        self.opted_out_at <= at
+    }
+
+    pub fn suppressed(&self, at: i64) -> bool {
+        self.suppressed_at <= at
+    }
+
+    /// A consent recorded at or before `at`, for every pool or for this one.
+    pub fn consented(&self, pool: Option<PoolId>, at: i64) -> bool {
+        self.consent_all_at <= at
+            || pool.is_some_and(|pool| {
+                self.consent_pools
+                    .as_ref()
+                    .is_some_and(|list| list.iter().any(|&(p, since)| p == pool && since <= at))
+            })
+    }
+
+    pub fn record_consent(&mut self, pool: Option<PoolId>, at: i64) {
+        match pool {
+            None => self.consent_all_at = self.consent_all_at.min(at),
+            Some(pool) => {
+                let mut list = self.consent_pools.take().map(Vec::from).unwrap_or_default();
+                match list.iter_mut().find(|(p, _)| *p == pool) {
+                    Some((_, since)) => *since = (*since).min(at),
+                    None => list.push((pool, at)),
+                }
+                self.consent_pools = Some(list.into_boxed_slice());
+            }
+        }
+    }
+
+    /// Calls in the 24 hours before `at` (and any recorded after it).
+    pub fn calls_in_day(&self, at: i64) -> usize {
+        count_after(&self.calls, at - DAY_MS)
+    }
+
+    /// When the calls counted at `at` fall to `limit - 1`, so one more fits.
+    pub fn frequency_frees_at(&self, limit: usize) -> i64 {
+        match self.calls.len().checked_sub(limit) {
+            Some(i) => self.calls[i] + DAY_MS,
+            None => i64::MIN,
+        }
+    }
+
+    pub fn record_call(&mut self, at: i64) {
+        let position = self.calls.partition_point(|&c| c <= at);
+        self.calls.insert(position, at);
+        let newest = *self.calls.last().expect("just inserted");
+        let stale = self.calls.partition_point(|&c| c <= newest - KEPT_MS);
+        if stale > 0 {
+            self.calls.drain(..stale);
+        }
+    }
+
+    /// A call record took the place of the reservation made for it: keep the
+    /// later instant, so the record never shortens a wait.
+    pub fn replace_call(&mut self, reserved: i64, placed: i64) {
+        if let Some(i) = self.calls.iter().position(|&c| c == reserved) {
+            self.calls.remove(i);
+        }
+        self.record_call(reserved.max(placed));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consent_counts_from_its_instant_and_for_its_pool() {
+        let mut d = Destination::default();
+        d.record_consent(Some(3), 1_000);
+        assert!(!d.consented(Some(3), 999));
+        assert!(d.consented(Some(3), 1_000));
+        assert!(!d.consented(Some(4), 5_000));
+        assert!(!d.consented(None, 5_000));
+        d.record_consent(None, 2_000);
+        assert!(d.consented(Some(4), 2_000));
+        d.record_consent(Some(3), 500);
+        assert!(d.consented(Some(3), 500));
+    }
+
+    #[test]
+    fn calls_older_than_a_day_stop_counting() {
+        let mut d = Destination::default();
+        for at in [0, HOUR_MS, 2 * HOUR_MS] {
+            d.record_call(at);
+        }
+        assert_eq!(d.calls_in_day(2 * HOUR_MS), 3);
+        assert_eq!(d.calls_in_day(DAY_MS), 2);
+        assert_eq!(d.frequency_frees_at(2), HOUR_MS + DAY_MS);
+        assert_eq!(d.frequency_frees_at(3), DAY_MS);
+        assert_eq!(d.frequency_frees_at(4), i64::MIN);
+        // Kept an hour past the day, for decisions that arrive late.
+        let later = DAY_MS + HOUR_MS + HOUR_MS / 2;
+        d.record_call(later);
+        assert_eq!(d.calls.as_slice(), &[HOUR_MS, 2 * HOUR_MS, later]);
+        assert_eq!(d.calls_in_day(later), 2);
+        d.record_call(later + HOUR_MS);
+        assert_eq!(d.calls.as_slice(), &[2 * HOUR_MS, later, later + HOUR_MS]);
+        d.replace_call(later, later + 5_000);
+        assert_eq!(d.calls.as_slice(), &[2 * HOUR_MS, later + 5_000, later + HOUR_MS]);
+    }
+}

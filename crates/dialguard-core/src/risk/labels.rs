@@ -1,0 +1,215 @@
+//! What each carrier's handsets have shown for our numbers.
+//!
+//! Label observations arrive as events (a test call, a monitoring feed, a
+//! person typing it in) in any order; [`Labels`] keeps each number's
+//! observations sorted by instant and answers "what does each carrier show
+//! as of `now`". An observation of a clean display is as much a fact as a
+//! label: it is what ends one.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Carrier, Event, LabelObserved};
+use crate::number::E164;
+
+/// One carrier's latest display of a number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarrierLabel {
+    pub carrier: Carrier,
+    /// The analytics engine behind the carrier (`hiya`, `tns`, `first-orion`).
+    pub engine: String,
+    /// `Spam Likely`, …; `None` when the number showed clean.
+    pub label: Option<String>,
+    /// The latest observation.
+    pub observed_at: Timestamp,
+    /// Since when the carrier has shown it labeled (or clean) without a
+    /// change in between, as far as anyone looked.
+    pub since: Timestamp,
+    pub source: String,
+}
+
+impl CarrierLabel {
+    pub fn is_labeled(&self) -> bool {
+        self.label.is_some()
+    }
+}
+
+/// Every label observation, per number.
+#[derive(Clone, Debug, Default)]
+pub struct Labels {
+    observed: HashMap<E164, Vec<LabelObserved>>,
+}
+
+/// A blank label is a clean display, whatever the source wrote.
+fn label_text(obs: &LabelObserved) -> Option<&str> {
+    obs.label.as_deref().map(str::trim).filter(|t| !t.is_empty())
+}
+
+impl Labels {
+    pub fn new() -> Labels {
+        Labels::default()
+    }
+
+    /// Folds a label event; other events are ignored.
+    pub fn apply(&mut self, event: &Event) {
+        if let Event::Label(obs) = event {
+            self.observe(obs.clone());
+        }
+    }
+
+    pub fn observe(&mut self, obs: LabelObserved) {
+        let list = self.observed.entry(obs.number).or_default();
+        // Same instant: the one that arrived later is the later word.
+        let at = list.partition_point(|o| o.at <= obs.at);
+        list.insert(at, obs);
+    }
+
+    /// Every observation of a number, oldest first.
+    pub fn history(&self, number: E164) -> &[LabelObserved] {
+        self.observed.get(&number).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The numbers with any observation, sorted.
+    pub fn numbers(&self) -> Vec<E164> {
+        let mut numbers: Vec<E164> = self.observed.keys().copied().collect();
+        numbers.sort();
+        numbers
+    }
+
+    /// Each carrier's latest display as of `now` (carriers never observed
+    /// are left out), in [`Carrier::ALL`] order.
+    pub fn current(&self, number: E164, now: Timestamp) -> Vec<CarrierLabel> {
+        let history = self.history(number);
+        let upto = &history[..history.partition_point(|o| o.at <= now)];
+        Carrier::ALL
+            .into_iter()
+            .filter_map(|carrier| current_for(upto, carrier))
+            .collect()
+    }
+
+    /// Whether any carrier shows a label as of `now`.
+    pub fn is_labeled(&self, number: E164, now: Timestamp) -> bool {
+        self.current(number, now).iter().any(CarrierLabel::is_labeled)
+    }
+}
+
+fn current_for(history: &[LabelObserved], carrier: Carrier) -> Option<CarrierLabel> {
+    let mut ours = history.iter().rev().filter(|o| o.carrier == carrier);
+    let latest = ours.next()?;
+    let labeled = label_text(latest).is_some();
+    let mut since = latest.at;
+    for earlier in ours {
+        if label_text(earlier).is_some() != labeled {
+            break;
+        }
+        since = earlier.at;
+    }
+    Some(CarrierLabel {
+        carrier,
+        engine: carrier.engine().to_owned(),
+        label: label_text(latest).map(str::to_owned),
+        observed_at: latest.at,
+        since,
+        source: latest.source.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const N: E164 = E164::from_digits_unchecked(14_155_550_100);
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn seen(carrier: Carrier, label: Option<&str>, at: &str) -> LabelObserved {
+        LabelObserved {
+            number: N,
+            carrier,
+            label: label.map(str::to_owned),
+            at: t(at),
+            source: "test_call".into(),
+        }
+    }
+
+    fn view(labels: &Labels, now: &str) -> Vec<(Carrier, Option<String>, Timestamp)> {
+        labels
+            .current(N, t(now))
+            .into_iter()
+            .map(|c| (c.carrier, c.label, c.since))
+            .collect()
+    }
+
+    #[test]
+    fn each_carrier_shows_its_latest_observation() {
+        let mut labels = Labels::new();
+        for obs in [
+            seen(Carrier::Att, Some("Spam Likely"), "2026-03-01T10:00:00Z"),
+            seen(Carrier::Tmobile, None, "2026-03-01T11:00:00Z"),
+            seen(Carrier::Att, Some("Scam Likely"), "2026-03-03T10:00:00Z"),
+        ] {
+            labels.apply(&Event::Label(obs));
+        }
+        assert_eq!(
+            view(&labels, "2026-03-04T00:00:00Z"),
+            vec![
+                (Carrier::Att, Some("Scam Likely".into()), t("2026-03-01T10:00:00Z")),
+                (Carrier::Tmobile, None, t("2026-03-01T11:00:00Z")),
+            ],
+            "a changed label text keeps the number labeled since the first sighting"
+        );
+        assert!(labels.is_labeled(N, t("2026-03-04T00:00:00Z")));
+    }
+
+    #[test]
+    fn a_clean_observation_ends_a_label() {
+        let mut labels = Labels::new();
+        labels.observe(seen(Carrier::Verizon, Some("Potential Spam"), "2026-03-01T10:00:00Z"));
+        labels.observe(seen(Carrier::Verizon, None, "2026-03-20T10:00:00Z"));
+        assert!(labels.is_labeled(N, t("2026-03-10T00:00:00Z")));
+        assert!(!labels.is_labeled(N, t("2026-03-21T00:00:00Z")));
+        assert_eq!(
+            view(&labels, "2026-03-21T00:00:00Z"),
+            vec![(Carrier::Verizon, None, t("2026-03-20T10:00:00Z"))]
+        );
+    }
+
+    #[test]
+    fn order_of_arrival_does_not_matter_and_the_future_is_unseen() {
+        let obs = [
+            seen(Carrier::Att, None, "2026-03-05T10:00:00Z"),
+            seen(Carrier::Att, Some("Spam Likely"), "2026-03-01T10:00:00Z"),
+            seen(Carrier::Att, Some("Spam Likely"), "2026-03-09T10:00:00Z"),
+        ];
+        let mut forward = Labels::new();
+        let mut backward = Labels::new();
+        for o in obs.iter().cloned() {
+            forward.observe(o);
+        }
+        for o in obs.iter().rev().cloned() {
+            backward.observe(o);
+        }
+        for now in ["2026-03-02T00:00:00Z", "2026-03-06T00:00:00Z", "2026-03-10T00:00:00Z"] {
+            assert_eq!(view(&forward, now), view(&backward, now), "{now}");
+        }
+        assert!(forward.current(N, t("2026-02-01T00:00:00Z")).is_empty());
+        assert!(!forward.is_labeled(N, t("2026-03-06T00:00:00Z")));
+        assert_eq!(
+            view(&forward, "2026-03-10T00:00:00Z"),
+            vec![(Carrier::Att, Some("Spam Likely".into()), t("2026-03-09T10:00:00Z"))]
+        );
+    }
+
+    #[test]
+    fn a_blank_label_is_a_clean_display() {
+        let mut labels = Labels::new();
+        labels.observe(seen(Carrier::Att, Some("   "), "2026-03-01T10:00:00Z"));
+        assert!(!labels.is_labeled(N, t("2026-03-02T00:00:00Z")));
+        assert_eq!(labels.history(N).len(), 1);
+        assert_eq!(labels.numbers(), vec![N]);
+    }
+}

@@ -1,0 +1,359 @@
+//! CSV headers: finding columns by name, and the user's map from a generic
+//! CSV's columns to a call's fields.
+
+use std::fmt;
+use std::str::FromStr;
+
+use csv::ByteRecord;
+
+/// Which column of a generic CSV holds which field of a call, as given on
+/// the command line: `from=Caller,to=Dialed,started_at=Start,ended_at=End`.
+///
+/// Keys (values are header names, matched exactly, then ignoring case and
+/// punctuation):
+///
+/// | key | required | holds |
+/// |---|---|---|
+/// | `from` | yes | the caller id |
+/// | `to` | yes | the dialled number |
+/// | `started_at` | yes | when the call started |
+/// | `ended_at` | one of these two | when it ended |
+/// | `duration` | one of these two | seconds from start to end |
+/// | `answered_at` | no | when it was answered (empty: not answered) |
+/// | `talk_seconds` | no | seconds of conversation |
+/// | `outcome` | no | `answered`, `no_answer`, `busy`, `rejected`, `invalid_destination`, `network_failure`, `voicemail` |
+/// | `sip_code` | no | the final SIP response code |
+/// | `q850` | no | the Q.850 cause value |
+/// | `disposition` | no | an Asterisk disposition, Twilio status or FreeSWITCH hangup cause |
+/// | `direction` | no | `outbound` (default) or `inbound` |
+/// | `id` | no | the record's own id (else a content id) |
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ColumnMap {
+    pub from: String,
+    pub to: String,
+    pub started_at: String,
+    pub answered_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub duration: Option<String>,
+    pub talk_seconds: Option<String>,
+    pub outcome: Option<String>,
+    pub sip_code: Option<String>,
+    pub q850: Option<String>,
+    pub disposition: Option<String>,
+    pub direction: Option<String>,
+    pub id: Option<String>,
+}
+
+/// Every key a [`ColumnMap`] knows, in the order help texts list them.
+pub const COLUMN_MAP_KEYS: [&str; 13] = [
+    "from",
+    "to",
+    "started_at",
+    "answered_at",
+    "ended_at",
+    "duration",
+    "talk_seconds",
+    "outcome",
+    "sip_code",
+    "q850",
+    "disposition",
+    "direction",
+    "id",
+];
+
+/// Why a column map does not parse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ColumnMapError {
+    #[error("column map entry {0:?} is not KEY=COLUMN (e.g. from=Caller)")]
+    Malformed(String),
+    #[error(
+        "unknown column-map key {0:?}: the keys are from, to, started_at, answered_at, ended_at, \
+         duration, talk_seconds, outcome, sip_code, q850, disposition, direction, id"
+    )]
+    UnknownKey(String),
+    #[error("column-map key {0} is given twice")]
+    DuplicateKey(String),
+    #[error("column-map key {0} names no column (write {0}=ColumnName)")]
+    EmptyColumn(String),
+    #[error("the column map has no {0}= entry, which is required (e.g. {0}=ColumnName)")]
+    MissingKey(&'static str),
+    #[error("the column map needs ended_at= or duration= to know when each call ended")]
+    MissingEnd,
+}
+
+impl FromStr for ColumnMap {
+    type Err = ColumnMapError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut slots: [Option<String>; 13] = Default::default();
+        for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (key, column) = entry
+                .split_once('=')
+                .ok_or_else(|| ColumnMapError::Malformed(entry.to_owned()))?;
+            let (key, column) = (key.trim(), column.trim());
+            let slot = COLUMN_MAP_KEYS
+                .iter()
+                .position(|k| k.eq_ignore_ascii_case(key))
+                .ok_or_else(|| ColumnMapError::UnknownKey(key.to_owned()))?;
+            if column.is_empty() {
+                return Err(ColumnMapError::EmptyColumn(COLUMN_MAP_KEYS[slot].to_owned()));
+            }
+            if slots[slot].replace(column.to_owned()).is_some() {
+                return Err(ColumnMapError::DuplicateKey(COLUMN_MAP_KEYS[slot].to_owned()));
+            }
+        }
+        let [
+            from,
+            to,
+            started_at,
+            answered_at,
+            ended_at,
+            duration,
+            talk_seconds,
+            outcome,
+            sip_code,
+            q850,
+            disposition,
+            direction,
+            id,
+        ] = slots;
+        let required = |value: Option<String>, key| value.ok_or(ColumnMapError::MissingKey(key));
+        let map = ColumnMap {
+            from: required(from, "from")?,
+            to: required(to, "to")?,
+            started_at: required(started_at, "started_at")?,
+            answered_at,
+            ended_at,
+            duration,
+            talk_seconds,
+            outcome,
+            sip_code,
+            q850,
+            disposition,
+            direction,
+            id,
+        };
+        if map.ended_at.is_none() && map.duration.is_none() {
+            return Err(ColumnMapError::MissingEnd);
+        }
+        Ok(map)
+    }
+}
+
+impl fmt::Display for ColumnMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "from={},to={},started_at={}", self.from, self.to, self.started_at)?;
+        let optional = [
+            ("answered_at", &self.answered_at),
+            ("ended_at", &self.ended_at),
+            ("duration", &self.duration),
+            ("talk_seconds", &self.talk_seconds),
+            ("outcome", &self.outcome),
+            ("sip_code", &self.sip_code),
+            ("q850", &self.q850),
+            ("disposition", &self.disposition),
+            ("direction", &self.direction),
+            ("id", &self.id),
+        ];
+        for (key, column) in optional {
+            if let Some(column) = column {
+                write!(f, ",{key}={column}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A CSV header row, for finding columns by name.
+pub(crate) struct Header {
+    names: Vec<String>,
+    squashed: Vec<String>,
+}
+
+impl Header {
+    pub fn new(record: &ByteRecord) -> Header {
+        let names: Vec<String> = record
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).trim().to_owned())
+            .collect();
+        let squashed = names.iter().map(|n| squash(n)).collect();
+        Header { names, squashed }
+    }
+
+    /// The first of `candidates` (snake_case names) the header has, matched
+    /// ignoring case and punctuation (`Call Sid` is `call_sid`).
+    pub fn find(&self, candidates: &[&str]) -> Option<usize> {
+        candidates
+            .iter()
+            .find_map(|c| self.squashed.iter().position(|s| s == c))
+    }
+
+    /// A column the user named: exactly, else ignoring case and punctuation.
+    pub fn find_named(&self, name: &str) -> Option<usize> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .or_else(|| self.find(&[&squash(name)]))
+    }
+
+    /// The header as found, for error messages.
+    pub fn listing(&self) -> String {
+        self.names.join(",")
+    }
+}
+
+/// `Call Sid` → `call_sid`, `Duration (seconds)` → `duration_seconds`.
+fn squash(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    while out.ends_with('_') {
+        out.pop();
+    }
+    out
+}
+
+/// A field of a record as text, trimmed; `name` names it in the error.
+#[inline]
+pub(crate) fn text<'r>(record: &'r ByteRecord, index: usize, name: &str) -> Result<&'r str, String> {
+    let bytes = record.get(index).unwrap_or_default().trim_ascii();
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(_) => Err(not_utf8(name)),
+    }
+}
+
+#[cold]
+fn not_utf8(name: &str) -> String {
+    format!("{name} is not valid UTF-8 text")
+}
+
+/// A field that may be absent from the header or empty in the row.
+pub(crate) fn optional<'r>(
+    record: &'r ByteRecord,
+    index: Option<usize>,
+    name: &str,
+) -> Result<Option<&'r str>, String> {
+    match index {
+        None => Ok(None),
+        Some(i) => text(record, i, name).map(|t| Some(t).filter(|t| !t.is_empty())),
+    }
+}
+
+/// CSV records with the line each starts on, blank lines skipped.
+///
+/// Records end at `\n` only: a CRLF file's `\r` stays at the end of the
+/// last field (every field is read trimmed, see [`text`]). With csv's own
+/// CRLF handling a record ends at the `\r` and its `\n` is counted with the
+/// next record, which shifts every line number after the first by one.
+pub(crate) struct CsvRows<R> {
+    reader: csv::Reader<R>,
+}
+
+impl<R: std::io::Read> CsvRows<R> {
+    pub fn new(input: R) -> CsvRows<R> {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .buffer_capacity(1 << 16)
+            .from_reader(input);
+        CsvRows { reader }
+    }
+
+    /// Reads the next record that is not blank, returning the 1-based line
+    /// it starts on, or `None` at the end of the file.
+    pub fn next(&mut self, record: &mut ByteRecord) -> Result<Option<u64>, crate::FileError> {
+        loop {
+            let more = self.reader.read_byte_record(record).map_err(|e| match e.into_kind() {
+                csv::ErrorKind::Io(io) => crate::FileError::Io(io),
+                other => crate::FileError::Io(std::io::Error::other(format!("{other:?}"))),
+            })?;
+            if !more {
+                return Ok(None);
+            }
+            if record.iter().all(|field| field.trim_ascii().is_empty()) {
+                continue;
+            }
+            return Ok(Some(self.start_line(record)));
+        }
+    }
+
+    /// csv records where the previous record ended, before any blank lines
+    /// it skipped; the reader's position after the record is exact, and the
+    /// record's own line breaks and terminator lead back to its start.
+    fn start_line(&self, record: &ByteRecord) -> u64 {
+        let before = record.position().map_or(1, csv::Position::line);
+        let after = self.reader.position().line();
+        if after <= before + 1 {
+            return before;
+        }
+        let inside = record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+        before.max(after.saturating_sub(inside + 1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ColumnMap, String> {
+        text.parse::<ColumnMap>().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_column_map_names_each_key() {
+        let map = parse("from=Caller, to=Dialed,started_at=Start,duration=Secs,id=Call ID").unwrap();
+        assert_eq!(map.from, "Caller");
+        assert_eq!(map.to, "Dialed");
+        assert_eq!(map.duration.as_deref(), Some("Secs"));
+        assert_eq!(map.id.as_deref(), Some("Call ID"));
+        assert_eq!(map.ended_at, None);
+        assert_eq!(parse(&map.to_string()), Ok(map));
+    }
+
+    #[test]
+    fn column_map_mistakes_name_the_key() {
+        let cases = [
+            (
+                "from=A,to=B,started_at=C,finished=D",
+                "unknown column-map key \"finished\"",
+            ),
+            ("from=A,to=B,ended_at=D", "the column map has no started_at= entry"),
+            ("to=B,started_at=C,ended_at=D", "the column map has no from= entry"),
+            (
+                "from=A,to=B,started_at=C",
+                "the column map needs ended_at= or duration=",
+            ),
+            (
+                "from=A,from=B,to=B,started_at=C,ended_at=D",
+                "column-map key from is given twice",
+            ),
+            (
+                "from=,to=B,started_at=C,ended_at=D",
+                "column-map key from names no column",
+            ),
+            ("from:A,to=B", "column map entry \"from:A\" is not KEY=COLUMN"),
+        ];
+        for (text, want) in cases {
+            let got = parse(text).unwrap_err();
+            assert!(got.starts_with(want), "{text:?}: got {got:?}, want {want:?}");
+        }
+    }
+
+    #[test]
+    fn headers_match_ignoring_case_and_punctuation() {
+        let header = Header::new(&ByteRecord::from(vec!["Call Sid", " From ", "Duration (seconds)"]));
+        assert_eq!(header.find(&["sid", "call_sid"]), Some(0));
+        assert_eq!(header.find(&["from"]), Some(1));
+        assert_eq!(header.find(&["duration", "duration_seconds"]), Some(2));
+        assert_eq!(header.find(&["to"]), None);
+        assert_eq!(header.find_named("call sid"), Some(0));
+        assert_eq!(header.find_named("From"), Some(1));
+    }
+}

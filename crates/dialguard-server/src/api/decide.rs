@@ -1,0 +1,141 @@
+//! `POST /v1/decide`: may this person be called now, and from which number?
+//!
+//! The hot path: parse, lock the tenant's engine, decide, answer. Nothing
+//! here touches the disk; an allowed decision is reserved in memory and the
+//! call record that follows is the durable fact. A destination that is a
+//! string but not a valid number is an answer (`deny destination_invalid`),
+//! not a malformed request: dialers pass their lists through as they are.
+//!
+//! With the event clock, a decision whose `at` moved time on by a minute or
+//! more first lets the engine catch up (plan phases, aging, re-assessment):
+//! the state changes that produces are already in effect and go to the log
+//! in the background.
+
+use std::borrow::Cow;
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::extract::State;
+use dialguard_core::E164;
+use dialguard_core::guard::{DecideRequest, Decision, DenyReason};
+use serde::{Deserialize, Serialize};
+
+use crate::app::{AppState, Authed, Body};
+use crate::body::{self, Fields};
+use crate::config::ClockMode;
+use crate::error::ApiError;
+use crate::writer::ns;
+
+/// Event time that passes before a decision ticks the engine (event clock).
+const TICK_AFTER_NS: i64 = 60 * 1_000_000_000;
+
+/// The request as the fast path reads it.
+#[derive(Deserialize)]
+struct Question<'a> {
+    #[serde(borrow)]
+    pool: Cow<'a, str>,
+    #[serde(borrow)]
+    to: Cow<'a, str>,
+    #[serde(borrow, default)]
+    at: Option<Cow<'a, str>>,
+    #[serde(default)]
+    known_contact: Option<bool>,
+}
+
+/// The request, as documented.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DecideBody {
+    /// The campaign's pool of caller ids.
+    #[schema(example = "sales")]
+    pub pool: String,
+    /// The destination; a string that is not a valid number is denied with `destination_invalid`.
+    #[schema(example = "+14155550123")]
+    pub to: String,
+    /// The instant of the call (RFC 3339). Moves the event clock; ignored by the wall clock.
+    #[schema(example = "2026-03-02T15:04:05Z")]
+    pub at: Option<String>,
+    /// The dialer vouches for an established relationship with this person.
+    pub known_contact: Option<bool>,
+}
+
+/// `{"decision":"allow","caller_id"}` or `{"decision":"deny","reason","retry_at"?}`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DecisionBody {
+    /// `allow` or `deny`.
+    #[schema(example = "allow")]
+    pub decision: String,
+    /// With `allow`: the number to present.
+    #[schema(example = "+14155550100")]
+    pub caller_id: Option<String>,
+    /// With `deny`: opted_out, dnc, no_consent, outside_calling_hours, destination_invalid,
+    /// destination_frequency, pool_exhausted, unknown_pool.
+    pub reason: Option<String>,
+    /// With some denials: the earliest instant the same request could be allowed.
+    pub retry_at: Option<String>,
+}
+
+#[utoipa::path(post, path = "/v1/decide", tag = "guard", request_body = DecideBody,
+    responses(
+        (status = 200, description = "The decision", body = DecisionBody),
+        (status = 400, description = "Malformed body", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown token", body = crate::error::ErrorBody)))]
+pub async fn decide(
+    State(state): State<AppState>,
+    Authed(tenant): Authed,
+    Body(bytes): Body,
+) -> Result<Json<Decision>, ApiError> {
+    // The common case parses straight into borrowed fields; only a body
+    // that does not fit goes the field-by-field way, to say what is wrong.
+    let fallback;
+    let (pool, to, at, known_contact) = match serde_json::from_slice::<Question>(&bytes) {
+        Ok(q) => {
+            let at =
+                q.at.as_deref()
+                    .map(body::parse_instant)
+                    .transpose()
+                    .map_err(|why| ApiError::field("at", format!("at {why}")))?;
+            (q.pool, q.to, at, q.known_contact.unwrap_or(false))
+        }
+        Err(_) => {
+            fallback = body::parse(&bytes)?;
+            let f = Fields::of_body(&fallback)?;
+            (
+                Cow::Borrowed(f.required_str("pool")?),
+                Cow::Borrowed(f.required_str("to")?),
+                f.optional_instant("at")?,
+                f.optional_bool("known_contact")?.unwrap_or(false),
+            )
+        }
+    };
+    let now = tenant.clock.observe_opt(at);
+    let decision = match E164::parse_valid(&to) {
+        Err(_) => Decision::Deny {
+            reason: DenyReason::DestinationInvalid,
+            retry_at: None,
+        },
+        Ok(to) => {
+            let request = DecideRequest {
+                pool: pool.into_owned(),
+                to,
+                known_contact,
+            };
+            let mut engine = tenant.engine.lock();
+            let catch_up = state.clock == ClockMode::Event
+                && ns(now).saturating_sub(tenant.last_tick.load(Ordering::Acquire)) >= TICK_AFTER_NS;
+            let changes = if catch_up {
+                tenant.last_tick.store(ns(now), Ordering::Release);
+                engine.tick(now)
+            } else {
+                Vec::new()
+            };
+            let decision = engine.decide(&request, now);
+            drop(engine);
+            if !changes.is_empty() {
+                state.writer.derived(tenant.clone(), changes);
+            }
+            decision
+        }
+    };
+    state.metrics.decision(&decision);
+    Ok(Json(decision))
+}

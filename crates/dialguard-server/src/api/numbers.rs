@@ -1,0 +1,352 @@
+//! `/v1/numbers`: register owned numbers, list them, read one in full, and
+//! move one by hand.
+//!
+//! `PUT` is idempotent: the same body twice writes one event. A `PUT` may
+//! register a number as `aging` or `active`, move it to another pool, or
+//! switch it between those two; it cannot restart a number the lifecycle
+//! stopped (quarantined, resting, in rehabilitation, retired): that is a 409
+//! naming the state, because the plan decides when it calls again. An
+//! operator who must override the plan says so with
+//! `POST /v1/numbers/{number}/state` and a reason that goes in the history.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use dialguard_core::engine::{NumberSummary, NumberView};
+use dialguard_core::event::DisputeUpdated;
+use dialguard_core::lifecycle::{DisputeError, DisputeStatus, DisputeStep, MoveError};
+use dialguard_core::{E164, Event, NumberRegistered, NumberState};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::app::{AppState, Authed, Body};
+use crate::body::{self, Fields, parse_number};
+use crate::error::ApiError;
+use crate::tenant::Tenant;
+
+/// `PUT /v1/numbers/{number}` body.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RegisterBody {
+    #[schema(example = "sales")]
+    pub pool: String,
+    /// `aging` (new number, ramped up) or `active`; default `active`.
+    pub state: Option<String>,
+    /// When the number was acquired (RFC 3339); default now.
+    pub acquired_at: Option<String>,
+    /// The caller name registered for it.
+    pub cnam: Option<String>,
+}
+
+/// `POST /v1/numbers/{number}/state` body.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StateBody {
+    /// aging, active, watch, quarantined, resting, rehab_limited, rehab_moderate or retired.
+    #[schema(example = "retired")]
+    pub state: String,
+    /// Who asked and why: it goes in the number's history.
+    pub reason: String,
+    /// When (RFC 3339); default now.
+    pub at: Option<String>,
+}
+
+/// One line of `GET /v1/numbers`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NumberSummaryBody {
+    #[schema(example = "+14155550100")]
+    pub number: String,
+    pub pool: String,
+    pub state: String,
+    /// healthy, watch, at_risk or labeled.
+    pub health: String,
+    /// The highest score over the engine profiles, 0-100.
+    pub risk: u8,
+    /// Outbound calls in the last 24 hours.
+    pub calls_today: u32,
+    /// The most it may place in any 24 hours now.
+    pub cap_today: u32,
+    /// The factor that gave the most points: {profile, factor, points, text}.
+    #[schema(value_type = Option<Object>)]
+    pub top_factor: Option<Value>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NumbersBody {
+    pub numbers: Vec<NumberSummaryBody>,
+}
+
+/// `GET /v1/numbers/{number}`: state, health, risk per profile with its
+/// factors, metrics per window, labels by carrier, usage, plans, history.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NumberViewBody {
+    pub number: String,
+    pub pool: String,
+    pub state: String,
+    pub state_since: String,
+    pub health: String,
+    /// {health, scores: [{profile, value, level, factors: [...]}], labels, top_factor, triggers}
+    #[schema(value_type = Object)]
+    pub risk: Value,
+    /// {windows: [{window: "1h"|"24h"|"7d"|"30d", attempts, answer_rate, short_call_ratio, ...}]}
+    #[schema(value_type = Object)]
+    pub metrics: Value,
+    #[schema(value_type = Vec<Object>)]
+    pub labels: Vec<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub plan: Option<Value>,
+    #[schema(value_type = Vec<Object>)]
+    pub plans: Vec<Value>,
+    #[schema(value_type = Vec<Object>)]
+    pub history: Vec<Value>,
+}
+
+/// The number in a path, or a 400 naming it.
+pub fn path_number(text: &str) -> Result<E164, ApiError> {
+    parse_number(text).map_err(|why| ApiError::field("number", format!("number {why}")))
+}
+
+fn unknown(number: E164) -> ApiError {
+    ApiError::not_found(
+        "number",
+        format!("{number} is not a registered number; PUT /v1/numbers/{number} with its pool registers it"),
+    )
+}
+
+fn view(tenant: &Tenant, number: E164) -> Result<Json<NumberView>, ApiError> {
+    let now = tenant.clock.now();
+    let engine = tenant.engine.lock();
+    engine.number(number, now).map(Json).ok_or_else(|| unknown(number))
+}
+
+/// `{"numbers": [...]}`.
+#[derive(Serialize)]
+pub struct NumberList {
+    pub numbers: Vec<NumberSummary>,
+}
+
+#[utoipa::path(get, path = "/v1/numbers", tag = "numbers",
+    responses((status = 200, description = "Every registered number of the tenant", body = NumbersBody)))]
+pub async fn list(Authed(tenant): Authed) -> Json<NumberList> {
+    let now = tenant.clock.now();
+    let numbers = tenant.engine.lock().numbers(now);
+    Json(NumberList { numbers })
+}
+
+#[utoipa::path(get, path = "/v1/numbers/{number}", tag = "numbers",
+    params(("number" = String, Path, description = "E.164, e.g. +14155550100")),
+    responses(
+        (status = 200, description = "Everything known about the number", body = NumberViewBody),
+        (status = 400, description = "Not a valid number", body = crate::error::ErrorBody),
+        (status = 404, description = "Not registered", body = crate::error::ErrorBody)))]
+pub async fn show(Authed(tenant): Authed, Path(number): Path<String>) -> Result<Json<NumberView>, ApiError> {
+    let number = path_number(&number)?;
+    view(&tenant, number)
+}
+
+#[utoipa::path(put, path = "/v1/numbers/{number}", tag = "numbers", request_body = RegisterBody,
+    params(("number" = String, Path, description = "E.164, e.g. +14155550100")),
+    responses(
+        (status = 200, description = "The number as registered", body = NumberViewBody),
+        (status = 400, description = "Malformed body or number", body = crate::error::ErrorBody),
+        (status = 409, description = "The lifecycle stopped this number; a PUT cannot restart it", body = crate::error::ErrorBody)))]
+pub async fn register(
+    State(state): State<AppState>,
+    Authed(tenant): Authed,
+    Path(number): Path<String>,
+    Body(bytes): Body,
+) -> Result<Json<NumberView>, ApiError> {
+    let number = path_number(&number)?;
+    let value = body::parse(&bytes)?;
+    let f = Fields::of_body(&value)?;
+    let pool = f.required_text("pool")?.trim().to_owned();
+    let requested = match f.optional_str("state")? {
+        None => None,
+        Some(name) => match NumberState::from_name(name) {
+            Some(s @ (NumberState::Aging | NumberState::Active)) => Some(s),
+            _ => {
+                return Err(f.invalid(
+                    "state",
+                    format!(
+                        "{name:?} cannot be set by registering: use aging or active \
+                         (other states are reached through the lifecycle, or POST /v1/numbers/{number}/state)"
+                    ),
+                ));
+            }
+        },
+    };
+    let acquired_at = f.optional_instant("acquired_at")?;
+    let cnam = f
+        .optional_str("cnam")?
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    let now = tenant.clock.observe_opt(acquired_at);
+
+    let existing = {
+        let engine = tenant.engine.lock();
+        engine.lifecycle().record(number).map(|r| (r.pool.clone(), r.state))
+    };
+    let event = match existing {
+        None => NumberRegistered {
+            number,
+            pool,
+            at: acquired_at.unwrap_or(now),
+            state: requested.unwrap_or(NumberState::Active),
+            cnam,
+        },
+        Some((current_pool, current)) => {
+            let state = requested.unwrap_or(current);
+            if state != current && !matches!(current, NumberState::Aging | NumberState::Active | NumberState::Watch) {
+                return Err(ApiError::conflict(
+                    "state",
+                    format!(
+                        "{number} is {}: its remediation decides when it calls again, not a registration. \
+                         To override, POST /v1/numbers/{number}/state with the state and a reason",
+                        current.as_str()
+                    ),
+                ));
+            }
+            if state == current && pool == current_pool && cnam.is_none() {
+                return view(&tenant, number);
+            }
+            NumberRegistered {
+                number,
+                pool,
+                at: tenant.clock.now(),
+                state,
+                cnam,
+            }
+        }
+    };
+    state
+        .writer
+        .append(tenant.clone(), vec![Event::NumberRegistered(event)])
+        .await?;
+    view(&tenant, number)
+}
+
+#[utoipa::path(post, path = "/v1/numbers/{number}/state", tag = "numbers", request_body = StateBody,
+    params(("number" = String, Path, description = "E.164, e.g. +14155550100")),
+    responses(
+        (status = 200, description = "The number after the move", body = NumberViewBody),
+        (status = 400, description = "Malformed body", body = crate::error::ErrorBody),
+        (status = 404, description = "Not registered", body = crate::error::ErrorBody),
+        (status = 409, description = "Already in that state, or the instant is before its last change", body = crate::error::ErrorBody)))]
+pub async fn change_state(
+    State(state): State<AppState>,
+    Authed(tenant): Authed,
+    Path(number): Path<String>,
+    Body(bytes): Body,
+) -> Result<Json<NumberView>, ApiError> {
+    let number = path_number(&number)?;
+    let value = body::parse(&bytes)?;
+    let f = Fields::of_body(&value)?;
+    let name = f.required_str("state")?;
+    let to = NumberState::from_name(name).ok_or_else(|| {
+        let all: Vec<&str> = NumberState::ALL.iter().map(|s| s.as_str()).collect();
+        f.invalid(
+            "state",
+            format!("{name:?} is not a state: use one of {}", all.join(", ")),
+        )
+    })?;
+    let reason = f.required_str("reason")?;
+    let at = f.optional_instant("at")?;
+    let now = tenant.clock.observe_opt(at);
+    let change = {
+        let engine = tenant.engine.lock();
+        engine.lifecycle().operator_move(number, to, at.unwrap_or(now), reason)
+    };
+    let change = change.map_err(|e| match e {
+        MoveError::Unregistered(n) => unknown(n),
+        MoveError::NoReason => f.invalid(
+            "reason",
+            "is empty: say who asked and why; it goes in the number's history",
+        ),
+        MoveError::AlreadyThere { .. } => ApiError::conflict("state", e.to_string()),
+        MoveError::BeforeLastChange { .. } => ApiError::conflict("at", e.to_string()),
+    })?;
+    state
+        .writer
+        .append(tenant.clone(), vec![Event::StateChanged(change)])
+        .await?;
+    view(&tenant, number)
+}
+
+/// `POST /v1/numbers/{number}/disputes` body.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DisputeBody {
+    /// hiya, tns, first_orion, free_caller_registry, att, verizon, tmobile or fcc.
+    #[schema(example = "hiya")]
+    pub step: String,
+    /// planned, submitted, answered, resolved or rejected.
+    #[schema(example = "submitted")]
+    pub status: String,
+    /// When (RFC 3339); default now.
+    pub at: Option<String>,
+    /// What was sent or said: a ticket number, the answer's gist.
+    pub note: Option<String>,
+}
+
+#[utoipa::path(post, path = "/v1/numbers/{number}/disputes", tag = "numbers", request_body = DisputeBody,
+    params(("number" = String, Path, description = "E.164, e.g. +14155550100")),
+    responses(
+        (status = 200, description = "The number after the update", body = NumberViewBody),
+        (status = 400, description = "Malformed body", body = crate::error::ErrorBody),
+        (status = 404, description = "Not registered", body = crate::error::ErrorBody),
+        (status = 409, description = "No calendar, a move the step's status cannot make, or an instant before its last update", body = crate::error::ErrorBody)))]
+pub async fn update_dispute(
+    State(state): State<AppState>,
+    Authed(tenant): Authed,
+    Path(number): Path<String>,
+    Body(bytes): Body,
+) -> Result<Json<NumberView>, ApiError> {
+    let number = path_number(&number)?;
+    let value = body::parse(&bytes)?;
+    let f = Fields::of_body(&value)?;
+    let step_name = f.required_str("step")?;
+    let step = DisputeStep::from_name(step_name).ok_or_else(|| {
+        let all: Vec<&str> = DisputeStep::ALL.iter().map(|s| s.as_str()).collect();
+        f.invalid(
+            "step",
+            format!("{step_name:?} is not a dispute step: use one of {}", all.join(", ")),
+        )
+    })?;
+    let status_name = f.required_str("status")?;
+    let status = DisputeStatus::from_name(status_name).ok_or_else(|| {
+        let all: Vec<&str> = DisputeStatus::ALL.iter().map(|s| s.as_str()).collect();
+        f.invalid(
+            "status",
+            format!("{status_name:?} is not a dispute status: use one of {}", all.join(", ")),
+        )
+    })?;
+    let at = f.optional_instant("at")?;
+    let note = f
+        .optional_str("note")?
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned);
+    let now = tenant.clock.observe_opt(at);
+    let checked = {
+        let engine = tenant.engine.lock();
+        if !engine.is_registered(number) {
+            return Err(unknown(number));
+        }
+        engine.lifecycle().dispute_update(DisputeUpdated {
+            number,
+            step,
+            status,
+            at: at.unwrap_or(now),
+            note,
+        })
+    };
+    let update = checked.map_err(|e| {
+        let field = match e {
+            DisputeError::NoCalendar(_) => "number",
+            DisputeError::Illegal { .. } => "status",
+            DisputeError::BeforeLastUpdate { .. } => "at",
+        };
+        ApiError::conflict(field, e.to_string())
+    })?;
+    state
+        .writer
+        .append(tenant.clone(), vec![Event::DisputeUpdated(update)])
+        .await?;
+    view(&tenant, number)
+}

@@ -1,0 +1,244 @@
+//! The router and what every handler shares: tenants, the writer, metrics,
+//! authentication and body reading.
+//!
+//! Authentication: with tokens configured, every `/v1` route (and the
+//! dashboard) needs `Authorization: Bearer <token>`; the dashboard also takes
+//! HTTP Basic with the token as the password, so a browser can log in without
+//! any script. The token picks the tenant; a handler never sees another.
+//! Without tokens there is one tenant, `default`, and the server listens on
+//! loopback only. `/healthz`, `/metrics` and `/openapi.json` carry no tenant
+//! data and are open.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, MatchedPath, Request, State};
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+
+use crate::config::{ClockMode, DEFAULT_TENANT, ServerConfig};
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::tenant::Tenant;
+use crate::writer::WriterHandle;
+use crate::{api, dashboard, openapi, webhooks};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub inner: Arc<Shared>,
+}
+
+pub struct Shared {
+    pub config: ServerConfig,
+    pub clock: ClockMode,
+    /// Every tenant, by name.
+    pub tenants: HashMap<String, Arc<Tenant>>,
+    pub writer: WriterHandle,
+    pub metrics: Arc<Metrics>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.inner
+    }
+}
+
+impl Shared {
+    pub fn tenant(&self, name: &str) -> Option<Arc<Tenant>> {
+        self.tenants.get(name).cloned()
+    }
+
+    /// True when no tokens are configured: one open tenant, loopback only.
+    pub fn open(&self) -> bool {
+        self.config.tokens.is_empty()
+    }
+
+    fn tenant_for_token(&self, token: &str) -> Option<Arc<Tenant>> {
+        self.config.tokens.get(token).and_then(|name| self.tenant(name))
+    }
+}
+
+/// The routes of the contract, the webhooks, the dashboard and the
+/// operational endpoints.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.body_limit;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(api::metrics))
+        .route("/openapi.json", get(openapi::serve))
+        .route("/v1/decide", post(api::decide::decide))
+        .route("/v1/numbers", get(api::numbers::list))
+        .route(
+            "/v1/numbers/{number}",
+            get(api::numbers::show).put(api::numbers::register),
+        )
+        .route("/v1/numbers/{number}/state", post(api::numbers::change_state))
+        .route("/v1/numbers/{number}/disputes", post(api::numbers::update_dispute))
+        .route("/v1/calls", post(api::calls::ingest))
+        .route("/v1/complaints", post(api::events::complaints))
+        .route("/v1/optouts", post(api::events::optouts))
+        .route("/v1/consents", post(api::events::consents))
+        .route("/v1/labels", post(api::events::labels))
+        .route("/v1/webhooks/twilio", post(webhooks::twilio::status_callback))
+        .route("/v1/webhooks/telnyx", post(webhooks::telnyx::hangup))
+        .route("/", get(dashboard::pool))
+        .route("/numbers/{number}", get(dashboard::number))
+        .route("/numbers/{number}/chart.svg", get(dashboard::chart))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), track))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// Liveness: the process answers. Deliberately does nothing else, so it is
+/// also the baseline the decide benchmark is measured against.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "The server is up", body = String)))]
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn not_found() -> ApiError {
+    ApiError {
+        status: StatusCode::NOT_FOUND,
+        message: "no such endpoint; GET /openapi.json lists them".into(),
+        field: None,
+    }
+}
+
+/// Counts every request by route template (never the concrete path: it
+/// may hold a phone number) and status.
+async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    state
+        .metrics
+        .request(method.as_str(), &route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// The tenant a request may act for, from its token.
+pub struct Authed(pub Arc<Tenant>);
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state).map(Authed)
+    }
+}
+
+/// The tenant a dashboard page shows; asks the browser for the token (as
+/// the Basic password) when there is none.
+pub struct Viewer(pub Arc<Tenant>);
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state).map(Viewer).map_err(|e| {
+            let mut response = e.into_response();
+            if response.status() == StatusCode::UNAUTHORIZED {
+                response.headers_mut().insert(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"dialguard (any user name; the API token as password)\""),
+                );
+            }
+            response
+        })
+    }
+}
+
+fn authenticate(parts: &Parts, state: &AppState) -> Result<Arc<Tenant>, ApiError> {
+    if state.open() {
+        return state
+            .tenant(DEFAULT_TENANT)
+            .ok_or_else(|| ApiError::unavailable("the default tenant is missing"));
+    }
+    let Some(header) = parts.headers.get(AUTHORIZATION) else {
+        return Err(ApiError::unauthorized(
+            "missing Authorization header: send Authorization: Bearer <token> with a token from the server's config",
+        ));
+    };
+    let header = header.to_str().unwrap_or_default().trim();
+    let token = match header.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim().to_owned(),
+        Some((scheme, encoded)) if scheme.eq_ignore_ascii_case("basic") => basic_password(encoded.trim())
+            .ok_or_else(|| ApiError::unauthorized("the Basic credentials are not base64 of user:token"))?,
+        _ => {
+            return Err(ApiError::unauthorized(
+                "the Authorization header must be Bearer <token> (or Basic with the token as password)",
+            ));
+        }
+    };
+    state
+        .tenant_for_token(&token)
+        .ok_or_else(|| ApiError::unauthorized("unknown token: use one listed under tokens in the server's config"))
+}
+
+/// The password of Basic credentials (or the user name when the password is
+/// empty: some clients put a token there).
+fn basic_password(encoded: &str) -> Option<String> {
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some(if password.is_empty() { user } else { password }.to_owned())
+}
+
+/// A request body within the configured limit; a larger one is a JSON 413.
+pub struct Body(pub Bytes);
+
+impl FromRequest<AppState> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        match Bytes::from_request(request, state).await {
+            Ok(bytes) => Ok(Body(bytes)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::too_large(state.config.body_limit))
+            }
+            Err(rejection) => Err(ApiError::body(format!(
+                "the body could not be read: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}
+
+/// A known path asked with a method it does not have: a JSON 405.
+async fn method_not_allowed() -> ApiError {
+    ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        message: "method not allowed on this endpoint; GET /openapi.json lists them".into(),
+        field: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_carry_the_token() {
+        let encode = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        assert_eq!(basic_password(&encode("ops:tok-123")).as_deref(), Some("tok-123"));
+        assert_eq!(basic_password(&encode("tok-123:")).as_deref(), Some("tok-123"));
+        assert_eq!(basic_password(&encode("no-colon")), None);
+        assert_eq!(basic_password("%%%"), None);
+    }
+}

@@ -1,0 +1,308 @@
+//! Prometheus metrics: what operations watches.
+//!
+//! Labels are bounded sets (route template, method, status, decision, deny
+//! reason, event kind, health, state): a phone number never appears in a
+//! label, because every distinct label value is a time series of its own and
+//! numbers belong in logs and reports. Counters on the decide path are
+//! resolved once at start (no label lookup per request).
+
+use std::time::Duration;
+
+use dialguard_core::NumberState;
+use dialguard_core::guard::{Decision, DenyReason};
+use dialguard_core::risk::Health;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DecisionLabels {
+    decision: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HealthLabels {
+    health: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: &'static str,
+}
+
+fn duration_histogram() -> Histogram {
+    // 50 µs to ~1.6 s.
+    Histogram::new(exponential_buckets(0.000_05, 2.0, 16))
+}
+
+/// Every metric the server exports.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    request_seconds: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    allowed: Counter,
+    denied: Counter,
+    denials: Vec<(DenyReason, Counter)>,
+    ingested: Family<KindLabels, Counter>,
+    duplicates: Family<KindLabels, Counter>,
+    rejected: Family<KindLabels, Counter>,
+    state_changes: Family<StateLabels, Counter>,
+    log_batches: Counter,
+    log_append_seconds: Histogram,
+    numbers_by_health: Family<HealthLabels, Gauge>,
+    numbers_by_state: Family<StateLabels, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("dialguard");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route template and status",
+            requests.clone(),
+        );
+        let request_seconds =
+            Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(duration_histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template",
+            request_seconds.clone(),
+        );
+        let decisions = Family::<DecisionLabels, Counter>::default();
+        registry.register("decisions", "Dial-path decisions, by outcome", decisions.clone());
+        let allowed = decisions.get_or_create(&DecisionLabels { decision: "allow" }).clone();
+        let denied = decisions.get_or_create(&DecisionLabels { decision: "deny" }).clone();
+        let reasons = Family::<ReasonLabels, Counter>::default();
+        registry.register("denials", "Denied decisions, by reason", reasons.clone());
+        let denials = DenyReason::ALL
+            .into_iter()
+            .map(|r| (r, reasons.get_or_create(&ReasonLabels { reason: r.as_str() }).clone()))
+            .collect();
+        let ingested = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "ingested_events",
+            "Events written to the log, by kind",
+            ingested.clone(),
+        );
+        let duplicates = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "ingest_duplicates",
+            "Events skipped because the log already held them, by kind",
+            duplicates.clone(),
+        );
+        let rejected = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "ingest_rejected",
+            "Records refused as malformed, by kind",
+            rejected.clone(),
+        );
+        let state_changes = Family::<StateLabels, Counter>::default();
+        registry.register(
+            "state_changes",
+            "Lifecycle state changes the engine decided, by new state",
+            state_changes.clone(),
+        );
+        let log_batches = Counter::default();
+        registry.register(
+            "log_batches",
+            "Transactions written to the event log",
+            log_batches.clone(),
+        );
+        let log_append_seconds = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
+        registry.register(
+            "log_append_duration_seconds",
+            "Time to write one transaction to the event log",
+            log_append_seconds.clone(),
+        );
+        let numbers_by_health = Family::<HealthLabels, Gauge>::default();
+        registry.register("numbers", "Registered numbers, by health", numbers_by_health.clone());
+        let numbers_by_state = Family::<StateLabels, Gauge>::default();
+        registry.register(
+            "numbers_by_state",
+            "Registered numbers, by lifecycle state",
+            numbers_by_state.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            request_seconds,
+            allowed,
+            denied,
+            denials,
+            ingested,
+            duplicates,
+            rejected,
+            state_changes,
+            log_batches,
+            log_append_seconds,
+            numbers_by_health,
+            numbers_by_state,
+        }
+    }
+
+    pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+        self.request_seconds
+            .get_or_create(&RouteLabels {
+                route: route.to_owned(),
+            })
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn decision(&self, decision: &Decision) {
+        match decision {
+            Decision::Allow { .. } => {
+                self.allowed.inc();
+            }
+            Decision::Deny { reason, .. } => {
+                self.denied.inc();
+                if let Some((_, counter)) = self.denials.iter().find(|(r, _)| r == reason) {
+                    counter.inc();
+                }
+            }
+        }
+    }
+
+    pub fn ingested(&self, kind: &'static str, accepted: u64, duplicates: u64) {
+        if accepted > 0 {
+            self.ingested.get_or_create(&KindLabels { kind }).inc_by(accepted);
+        }
+        if duplicates > 0 {
+            self.duplicates.get_or_create(&KindLabels { kind }).inc_by(duplicates);
+        }
+    }
+
+    pub fn rejected(&self, kind: &'static str, count: u64) {
+        if count > 0 {
+            self.rejected.get_or_create(&KindLabels { kind }).inc_by(count);
+        }
+    }
+
+    pub fn state_changed(&self, state: NumberState) {
+        self.state_changes
+            .get_or_create(&StateLabels { state: state.as_str() })
+            .inc();
+    }
+
+    pub fn log_batch(&self, took: Duration) {
+        self.log_batches.inc();
+        self.log_append_seconds.observe(took.as_secs_f64());
+    }
+
+    /// Replaces the per-health and per-state gauges with a fresh count.
+    pub fn set_numbers(&self, by_health: &[(Health, i64)], by_state: &[(NumberState, i64)]) {
+        self.numbers_by_health.clear();
+        for &(health, count) in by_health {
+            self.numbers_by_health
+                .get_or_create(&HealthLabels {
+                    health: health.as_str(),
+                })
+                .set(count);
+        }
+        self.numbers_by_state.clear();
+        for &(state, count) in by_state {
+            self.numbers_by_state
+                .get_or_create(&StateLabels { state: state.as_str() })
+                .set(count);
+        }
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dialguard_core::E164;
+
+    use super::*;
+
+    #[test]
+    fn decisions_are_counted_by_outcome_and_reason() {
+        let metrics = Metrics::new();
+        let caller_id = E164::from_digits_unchecked(14_155_550_100);
+        metrics.decision(&Decision::Allow { caller_id });
+        metrics.decision(&Decision::Deny {
+            reason: DenyReason::PoolExhausted,
+            retry_at: None,
+        });
+        metrics.decision(&Decision::Deny {
+            reason: DenyReason::PoolExhausted,
+            retry_at: None,
+        });
+        let text = metrics.render();
+        assert!(
+            text.contains("dialguard_decisions_total{decision=\"allow\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("dialguard_decisions_total{decision=\"deny\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("dialguard_denials_total{reason=\"pool_exhausted\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains("dialguard_denials_total{reason=\"dnc\"} 0"), "{text}");
+        assert!(
+            !text.contains("4155550100"),
+            "a phone number leaked into the metrics: {text}"
+        );
+    }
+
+    #[test]
+    fn number_gauges_are_replaced_not_accumulated() {
+        let metrics = Metrics::new();
+        metrics.set_numbers(&[(Health::Healthy, 3)], &[(NumberState::Active, 3)]);
+        metrics.set_numbers(&[(Health::Labeled, 1)], &[(NumberState::Quarantined, 1)]);
+        let text = metrics.render();
+        assert!(text.contains("dialguard_numbers{health=\"labeled\"} 1"), "{text}");
+        assert!(!text.contains("health=\"healthy\""), "{text}");
+        assert!(
+            text.contains("dialguard_numbers_by_state{state=\"quarantined\"} 1"),
+            "{text}"
+        );
+    }
+}

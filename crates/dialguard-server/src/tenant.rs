@@ -1,0 +1,125 @@
+//! One tenant's state: its engine and its clock.
+//!
+//! All data is scoped by tenant: each has its own [`Engine`], folded from its
+//! own part of the log, and a token only ever reaches its tenant's. The
+//! engine sits behind one mutex: decisions take it for microseconds and
+//! never touch the disk, and the log writer takes it to fold what it wrote.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use dialguard_core::engine::Engine;
+use jiff::Timestamp;
+use parking_lot::Mutex;
+
+use crate::config::ClockMode;
+
+/// A tenant: a name, an engine, a clock.
+pub struct Tenant {
+    pub name: String,
+    pub engine: Mutex<Engine>,
+    pub clock: Clock,
+    /// The instant of the engine's latest tick, in nanoseconds since the
+    /// epoch (`i64::MIN` before the first).
+    pub last_tick: AtomicI64,
+}
+
+impl Tenant {
+    pub fn new(name: String, engine: Engine, mode: ClockMode) -> Tenant {
+        Tenant {
+            name,
+            engine: Mutex::new(engine),
+            clock: Clock::new(mode),
+            last_tick: AtomicI64::new(i64::MIN),
+        }
+    }
+}
+
+/// "Now" for one tenant.
+///
+/// With [`ClockMode::Wall`] it is the machine's clock. With
+/// [`ClockMode::Event`] it is the latest instant any request carried (a
+/// decision's `at`, a call's end, a label's instant, …), so a harness moves
+/// time by sending later instants. Before any request has carried one, the
+/// event clock falls back to the machine's clock without being moved by it.
+pub struct Clock {
+    mode: ClockMode,
+    /// The latest instant seen, in nanoseconds since the epoch
+    /// (`i64::MIN` before the first): the log stores nanoseconds as `i64`
+    /// too, so every storable instant fits.
+    latest_ns: AtomicI64,
+}
+
+impl Clock {
+    pub fn new(mode: ClockMode) -> Clock {
+        Clock {
+            mode,
+            latest_ns: AtomicI64::new(i64::MIN),
+        }
+    }
+
+    /// The current instant.
+    pub fn now(&self) -> Timestamp {
+        match self.mode {
+            ClockMode::Wall => Timestamp::now(),
+            ClockMode::Event => self.latest().unwrap_or_else(Timestamp::now),
+        }
+    }
+
+    /// The latest instant seen (event clock), if any.
+    pub fn latest(&self) -> Option<Timestamp> {
+        let ns = self.latest_ns.load(Ordering::Acquire);
+        (ns != i64::MIN)
+            .then(|| Timestamp::from_nanosecond(i128::from(ns)).ok())
+            .flatten()
+    }
+
+    /// Records an instant a request carried and returns "now" after it.
+    pub fn observe(&self, at: Timestamp) -> Timestamp {
+        match self.mode {
+            ClockMode::Wall => Timestamp::now(),
+            ClockMode::Event => {
+                let ns = i64::try_from(at.as_nanosecond()).unwrap_or(i64::MAX);
+                let before = self.latest_ns.fetch_max(ns, Ordering::AcqRel);
+                let latest = before.max(ns);
+                Timestamp::from_nanosecond(i128::from(latest)).unwrap_or(at)
+            }
+        }
+    }
+
+    /// "Now" for a request that may carry its own instant.
+    pub fn observe_opt(&self, at: Option<Timestamp>) -> Timestamp {
+        match at {
+            Some(at) => self.observe(at),
+            None => self.now(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn event_clock_is_the_latest_instant_any_request_carried() {
+        let clock = Clock::new(ClockMode::Event);
+        assert_eq!(clock.latest(), None);
+        assert_eq!(clock.observe(at("2026-03-02T09:00:00Z")), at("2026-03-02T09:00:00Z"));
+        assert_eq!(clock.observe(at("2026-03-05T10:00:00Z")), at("2026-03-05T10:00:00Z"));
+        // An earlier instant does not move time back.
+        assert_eq!(clock.observe(at("2026-03-03T00:00:00Z")), at("2026-03-05T10:00:00Z"));
+        assert_eq!(clock.now(), at("2026-03-05T10:00:00Z"));
+        assert_eq!(clock.observe_opt(None), at("2026-03-05T10:00:00Z"));
+    }
+
+    #[test]
+    fn wall_clock_ignores_the_instants_requests_carry() {
+        let clock = Clock::new(ClockMode::Wall);
+        let now = clock.observe(at("2001-01-01T00:00:00Z"));
+        assert!(now > at("2020-01-01T00:00:00Z"));
+        assert_eq!(clock.latest(), None);
+    }
+}

@@ -1,0 +1,658 @@
+//! The v1 contract over real HTTP: shapes, errors, tenancy, webhooks,
+//! idempotency, metrics and the OpenAPI document.
+
+mod common;
+
+use base64::Engine as _;
+use common::{TestServer, config, json, register};
+use dialguard_server::{ClockMode, ServeOptions, Server};
+use ed25519_dalek::{Signer, SigningKey};
+use serde_json::{Value, json};
+
+const DAY1: &str = "2026-03-02T15:00:00Z";
+
+fn call(id: &str, from: &str, to: &str, start: &str, end: &str, outcome: &str) -> Value {
+    json!({"id": id, "from": from, "to": to, "started_at": start, "ended_at": end, "outcome": outcome})
+}
+
+#[test]
+fn decisions_have_exactly_the_contract_shapes() {
+    let server = TestServer::start();
+    register(&server, "+14155550100", "sales");
+    let (status, allow) = json(server.post(
+        "/v1/decide",
+        &json!({"pool": "sales", "to": "+12125550123", "at": DAY1}),
+    ));
+    assert_eq!(
+        (status, allow),
+        (200, json!({"decision": "allow", "caller_id": "+14155550100"}))
+    );
+    // The only number is pacing now: the pool is exhausted until the gap passes.
+    let (_, busy) = json(server.post(
+        "/v1/decide",
+        &json!({"pool": "sales", "to": "+12125550124", "at": DAY1}),
+    ));
+    assert_eq!(
+        busy,
+        json!({"decision": "deny", "reason": "pool_exhausted", "retry_at": "2026-03-02T15:00:20Z"})
+    );
+    let cases = [
+        (
+            json!({"pool": "nope", "to": "+12125550123"}),
+            json!({"decision": "deny", "reason": "unknown_pool"}),
+        ),
+        (
+            json!({"pool": "sales", "to": "not a number"}),
+            json!({"decision": "deny", "reason": "destination_invalid"}),
+        ),
+        (
+            json!({"pool": "sales", "to": "+1415"}),
+            json!({"decision": "deny", "reason": "destination_invalid"}),
+        ),
+        (
+            json!({"pool": "nope", "to": ""}),
+            json!({"decision": "deny", "reason": "destination_invalid"}),
+        ),
+    ];
+    for (body, want) in cases {
+        let (status, got) = json(server.post("/v1/decide", &body));
+        assert_eq!((status, &got), (200, &want), "{body}");
+    }
+}
+
+#[test]
+fn malformed_decide_bodies_are_400_naming_the_field() {
+    let server = TestServer::start();
+    let cases = [
+        (json!({"to": "+12125550123"}), Some("pool")),
+        (json!({"pool": "sales"}), Some("to")),
+        (json!({"pool": "sales", "to": 12125550123_u64}), Some("to")),
+        (json!({"pool": ["sales"], "to": "+12125550123"}), Some("pool")),
+        (
+            json!({"pool": "sales", "to": "+12125550123", "at": "tomorrow"}),
+            Some("at"),
+        ),
+        (
+            json!({"pool": "sales", "to": "+12125550123", "known_contact": "yes"}),
+            Some("known_contact"),
+        ),
+        (json!([1, 2]), None),
+    ];
+    for (body, field) in cases {
+        let (status, got) = json(server.post("/v1/decide", &body));
+        assert_eq!(status, 400, "{body}: {got}");
+        assert_eq!(got["field"].as_str(), field, "{body}: {got}");
+        assert!(got["error"].as_str().is_some_and(|e| !e.is_empty()), "{got}");
+    }
+    let (status, got) = json(server.post_raw("/v1/decide", "{\"pool\":"));
+    assert_eq!((status, got["field"].clone()), (400, Value::Null));
+    assert!(got["error"].as_str().unwrap().starts_with("the body is not valid JSON"));
+}
+
+#[test]
+fn a_token_sees_only_its_own_tenants_numbers() {
+    let cfg = config(
+        r#"tokens = [{ token = "acme-token", tenant = "acme" }, { token = "globex-token", tenant = "globex" }]"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let acme = TestServer::on(&dir.path().join("t.db"), cfg, ClockMode::Event).token("acme-token");
+    register(&acme, "+14155550100", "sales");
+    let globex = reqwest::blocking::Client::new();
+    let as_globex = |path: &str| json(globex.get(acme.url(path)).bearer_auth("globex-token").send().unwrap());
+    let (status, list) = as_globex("/v1/numbers");
+    assert_eq!((status, list), (200, json!({"numbers": []})));
+    let (status, body) = as_globex("/v1/numbers/+14155550100");
+    assert_eq!((status, body["field"].as_str()), (404, Some("number")));
+    // The pool is acme's too: globex cannot draw a caller id from it.
+    let (_, decision) = json(
+        globex
+            .post(acme.url("/v1/decide"))
+            .bearer_auth("globex-token")
+            .body(json!({"pool": "sales", "to": "+12125550123", "at": DAY1}).to_string())
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(decision, json!({"decision": "deny", "reason": "unknown_pool"}));
+    for token in [None, Some("wrong")] {
+        let mut request = globex.get(acme.url("/v1/numbers"));
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        let (status, body) = json(request.send().unwrap());
+        assert_eq!(status, 401, "{body}");
+    }
+    let (status, mine) = json(acme.get("/v1/numbers"));
+    assert_eq!(
+        (status, mine["numbers"][0]["number"].as_str()),
+        (200, Some("+14155550100"))
+    );
+    // Operational endpoints carry no tenant data and need no token.
+    assert_eq!(globex.get(acme.url("/healthz")).send().unwrap().status(), 200);
+}
+
+#[test]
+fn without_tokens_only_loopback_may_be_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = Server::open(ServeOptions {
+        listen: "0.0.0.0:0".parse().unwrap(),
+        db: dir.path().join("t.db"),
+        clock: ClockMode::Wall,
+        config: Default::default(),
+        dnc: None,
+    })
+    .err()
+    .expect("an open server on every interface is refused");
+    assert!(
+        refused
+            .to_string()
+            .starts_with("refusing to listen on 0.0.0.0:0 without API tokens"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn a_batch_lands_its_good_calls_rejects_bad_ones_by_index_and_counts_resends_once() {
+    let server = TestServer::start();
+    register(&server, "+14155550100", "sales");
+    let good = |id: &str| {
+        call(
+            id,
+            "+14155550100",
+            "+12125550123",
+            "2026-03-02T15:00:00Z",
+            "2026-03-02T15:02:00Z",
+            "answered",
+        )
+    };
+    let batch = json!({"calls": [good("a"), {"id": "b", "from": "+14155550100"}, good("c"), 42]});
+    let (status, body) = json(server.post("/v1/calls", &batch));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["accepted"].as_u64(), body["duplicates"].as_u64()),
+        (Some(2), Some(0))
+    );
+    let rejected: Vec<u64> = body["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rejected, vec![1, 3]);
+    assert_eq!(body["rejected"][0]["error"], "calls[1].to is missing (a string)");
+    // The same calls again, plus one new: only the new one counts.
+    let again = json!({"calls": [good("a"), good("c"), good("d")]});
+    let (_, body) = json(server.post("/v1/calls", &again));
+    assert_eq!(body, json!({"accepted": 1, "duplicates": 2, "rejected": []}));
+    let (_, view) = json(server.get("/v1/numbers/+14155550100"));
+    let day = view["metrics"]["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["window"] == "24h")
+        .unwrap()
+        .clone();
+    assert_eq!(day["attempts"], 3, "{day}");
+    // A single call object that does not parse is a 400; so is a body that is not JSON.
+    let (status, body) = json(server.post(
+        "/v1/calls",
+        &json!({"id": "x", "from": "+14155550100", "to": "+12125550123", "started_at": DAY1}),
+    ));
+    assert_eq!((status, body["field"].as_str()), (400, Some("ended_at")));
+    let (status, _) = json(server.post_raw("/v1/calls", "calls,from,to"));
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn a_body_over_the_limit_is_a_json_413() {
+    let server = TestServer::with(config("body_limit_bytes = 2048"), ClockMode::Event);
+    let calls: Vec<Value> = (0..100)
+        .map(|i| {
+            call(
+                &format!("c{i}"),
+                "+14155550100",
+                "+12125550123",
+                DAY1,
+                DAY1,
+                "no_answer",
+            )
+        })
+        .collect();
+    let (status, body) = json(server.post("/v1/calls", &json!({ "calls": calls })));
+    assert_eq!(status, 413);
+    assert!(
+        body["error"].as_str().unwrap().contains("limit of 2048 bytes"),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_label_quarantines_the_number_and_the_guard_stops_using_it() {
+    let server = TestServer::start();
+    let (status, _) = json(server.put(
+        "/v1/numbers/+14155550100",
+        &json!({"pool": "sales", "acquired_at": "2026-02-01T00:00:00Z"}),
+    ));
+    assert_eq!(status, 200);
+    let (status, body) = json(server.post(
+        "/v1/labels",
+        &json!({"number": "+14155550100", "carrier": "att", "label": "Spam Likely", "at": DAY1, "source": "test_call"}),
+    ));
+    assert_eq!((status, body), (200, json!({"accepted": 1, "duplicates": 0})));
+    let (_, view) = json(server.get("/v1/numbers/+14155550100"));
+    assert_eq!(view["health"], "labeled");
+    let states: Vec<&str> = view["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["state"].as_str().unwrap())
+        .collect();
+    assert!(states.contains(&"quarantined"), "{states:?}");
+    assert!(
+        !["active", "watch", "aging"].contains(&view["state"].as_str().unwrap()),
+        "{}",
+        view["state"]
+    );
+    let (_, decision) = json(server.post(
+        "/v1/decide",
+        &json!({"pool": "sales", "to": "+12125550123", "at": "2026-03-02T15:05:00Z"}),
+    ));
+    assert_eq!(decision["reason"], "pool_exhausted", "{decision}");
+    // The label opened a dispute calendar; filing its first step is recorded.
+    assert_eq!(
+        view["disputes"][0]["steps"][0]["status"], "planned",
+        "{}",
+        view["disputes"]
+    );
+    let dispute = |body: Value| json(server.post("/v1/numbers/+14155550100/disputes", &body));
+    let (status, after) =
+        dispute(json!({"step": "hiya", "status": "submitted", "at": "2026-03-03T10:00:00Z", "note": "ticket 881"}));
+    assert_eq!(
+        (status, &after["disputes"][0]["steps"][0]["status"]),
+        (200, &json!("submitted")),
+        "{after}"
+    );
+    let (status, body) = dispute(json!({"step": "hiya", "status": "planned", "at": "2026-03-04T10:00:00Z"}));
+    assert_eq!((status, body["field"].as_str()), (409, Some("status")), "{body}");
+    let (status, body) = dispute(json!({"step": "sprint", "status": "submitted"}));
+    assert_eq!((status, body["field"].as_str()), (400, Some("step")), "{body}");
+    // Restarting a stopped number by registration is refused: 409.
+    let (status, body) = json(server.put("/v1/numbers/+14155550100", &json!({"pool": "sales", "state": "active"})));
+    assert_eq!((status, body["field"].as_str()), (409, Some("state")), "{body}");
+}
+
+#[test]
+fn numbers_endpoints_answer_404_400_and_409_where_a_user_would_expect() {
+    let server = TestServer::start();
+    let (status, body) = json(server.get("/v1/numbers/+14155550199"));
+    assert_eq!((status, body["field"].as_str()), (404, Some("number")));
+    let (status, body) = json(server.get("/v1/numbers/abc"));
+    assert_eq!((status, body["field"].as_str()), (400, Some("number")));
+    let (status, body) = json(server.put("/v1/numbers/+14155550100", &json!({"pool": ""})));
+    assert_eq!((status, body["field"].as_str()), (400, Some("pool")));
+    let (status, body) = json(server.put(
+        "/v1/numbers/+14155550100",
+        &json!({"pool": "sales", "state": "quarantined"}),
+    ));
+    assert_eq!((status, body["field"].as_str()), (400, Some("state")));
+    let (status, body) = json(server.put(
+        "/v1/numbers/+14155550100",
+        &json!({"pool": "sales", "state": "aging", "acquired_at": "2026-03-01T00:00:00Z", "cnam": "ACME"}),
+    ));
+    assert_eq!(
+        (status, body["state"].as_str(), body["pool"].as_str()),
+        (200, Some("aging"), Some("sales"))
+    );
+    // Re-PUT with another pool moves it.
+    let (_, body) = json(server.put("/v1/numbers/+14155550100", &json!({"pool": "support"})));
+    assert_eq!(
+        (body["pool"].as_str(), body["state"].as_str()),
+        (Some("support"), Some("aging"))
+    );
+    let move_to = |state: &str, reason: &str| {
+        json(server.post(
+            "/v1/numbers/+14155550100/state",
+            &json!({"state": state, "reason": reason, "at": "2026-03-02T00:00:00Z"}),
+        ))
+    };
+    let (status, body) = move_to("retired", "");
+    assert_eq!((status, body["field"].as_str()), (400, Some("reason")));
+    let (status, body) = move_to("retired", "replaced by +14155550101 (ops ticket 42)");
+    assert_eq!((status, body["state"].as_str()), (200, Some("retired")));
+    let (status, body) = move_to("retired", "again");
+    assert_eq!((status, body["field"].as_str()), (409, Some("state")), "{body}");
+    let (status, _) = json(server.post(
+        "/v1/numbers/+14155550199/state",
+        &json!({"state": "retired", "reason": "x"}),
+    ));
+    assert_eq!(status, 404);
+    let (status, body) = json(server.client().delete(server.url("/v1/numbers")).send().unwrap());
+    assert_eq!(status, 405, "{body}");
+}
+
+#[test]
+fn complaints_optouts_and_consents_are_recorded_and_an_opt_out_is_obeyed() {
+    let server = TestServer::start();
+    register(&server, "+14155550100", "sales");
+    let complaint = json!({"number": "+14155550100", "at": DAY1, "source": "carrier", "id": "r-1"});
+    assert_eq!(
+        json(server.post("/v1/complaints", &complaint)).1,
+        json!({"accepted": 1, "duplicates": 0})
+    );
+    assert_eq!(
+        json(server.post("/v1/complaints", &complaint)).1,
+        json!({"accepted": 0, "duplicates": 1})
+    );
+    let (status, _) = json(server.post(
+        "/v1/consents",
+        &json!({"to": "+12125550123", "at": DAY1, "pool": "sales"}),
+    ));
+    assert_eq!(status, 200);
+    let (status, _) = json(server.post("/v1/optouts", &json!({"to": "+12125550123", "at": DAY1})));
+    assert_eq!(status, 200);
+    let (_, decision) = json(server.post(
+        "/v1/decide",
+        &json!({"pool": "sales", "to": "+12125550123", "at": "2026-03-02T16:00:00Z"}),
+    ));
+    assert_eq!(decision, json!({"decision": "deny", "reason": "opted_out"}));
+    for (path, body, field) in [
+        ("/v1/optouts", json!({"to": "+12125550123"}), "at"),
+        ("/v1/consents", json!({"at": DAY1}), "to"),
+        ("/v1/complaints", json!({"number": "555", "at": DAY1}), "number"),
+        (
+            "/v1/labels",
+            json!({"number": "+14155550100", "carrier": "sprint", "at": DAY1}),
+            "carrier",
+        ),
+    ] {
+        let (status, got) = json(server.post(path, &body));
+        assert_eq!(
+            (status, got["field"].as_str()),
+            (400, Some(field)),
+            "{path} {body}: {got}"
+        );
+    }
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+#[test]
+fn a_signed_twilio_callback_is_recorded_and_a_forged_one_refused() {
+    let cfg = config(
+        r#"
+        tokens = [{ token = "acme-token", tenant = "acme" }]
+        [[twilio]]
+        auth_token = "twilio-secret"
+        tenant = "acme"
+        "#,
+    );
+    let server = TestServer::with(cfg, ClockMode::Event).token("acme-token");
+    register(&server, "+14155550100", "sales");
+    let params = [
+        ("AccountSid", "AC0000"),
+        ("CallSid", "CA1111"),
+        ("From", "+14155550100"),
+        ("To", "+12125550123"),
+        ("Direction", "outbound-api"),
+        ("CallStatus", "completed"),
+        ("CallDuration", "95"),
+        ("Timestamp", "Mon, 02 Mar 2026 15:04:05 +0000"),
+    ];
+    let owned: Vec<(String, String)> = params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let url = server.url("/v1/webhooks/twilio");
+    let signature = dialguard_server::twilio_signature("twilio-secret", &url, &owned);
+    let send = |signature: &str, body: String| {
+        json(
+            server
+                .client()
+                .post(&url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("x-twilio-signature", signature)
+                .body(body)
+                .send()
+                .unwrap(),
+        )
+    };
+    let (status, body) = send(&signature, form(&params));
+    assert_eq!((status, body), (200, json!({"accepted": 1, "duplicates": 0})));
+    // Twilio retries: the same CallSid counts once.
+    assert_eq!(
+        send(&signature, form(&params)).1,
+        json!({"accepted": 0, "duplicates": 1})
+    );
+    // A status that is not final is acknowledged and not recorded.
+    let mut ringing = params;
+    ringing[5] = ("CallStatus", "ringing");
+    ringing[1] = ("CallSid", "CA2222");
+    let ringing_owned: Vec<(String, String)> = ringing
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let ringing_signature = dialguard_server::twilio_signature("twilio-secret", &url, &ringing_owned);
+    assert_eq!(
+        send(&ringing_signature, form(&ringing)),
+        (200, json!({"accepted": 0, "duplicates": 0}))
+    );
+    let (status, body) = send("", form(&params));
+    assert_eq!(status, 403, "{body}");
+    let mut tampered = params;
+    tampered[6] = ("CallDuration", "3");
+    let (status, body) = send(&signature, form(&tampered));
+    assert_eq!(status, 403, "{body}");
+    let (_, view) = json(server.get("/v1/numbers/+14155550100"));
+    let day = view["metrics"]["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["window"] == "24h")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (day["attempts"].as_u64(), day["answered"].as_u64()),
+        (Some(1), Some(1)),
+        "{day}"
+    );
+}
+
+#[test]
+fn a_signed_telnyx_hangup_is_recorded_and_other_events_are_acknowledged() {
+    let signing = SigningKey::from_bytes(&[42u8; 32]);
+    let public = base64::engine::general_purpose::STANDARD.encode(signing.verifying_key().to_bytes());
+    let cfg = config(&format!(
+        "tokens = [{{ token = \"t\", tenant = \"acme\" }}]\n[telnyx]\npublic_key = \"{public}\"\ntenant = \"acme\"\n"
+    ));
+    let server = TestServer::with(cfg, ClockMode::Event).token("t");
+    register(&server, "+14155550100", "sales");
+    let send = |body: &Value, key: &SigningKey| {
+        let text = body.to_string();
+        let ts = jiff::Timestamp::now().as_second().to_string();
+        let signature = key.sign(format!("{ts}|{text}").as_bytes());
+        json(
+            server
+                .client()
+                .post(server.url("/v1/webhooks/telnyx"))
+                .header("telnyx-timestamp", ts)
+                .header(
+                    "telnyx-signature-ed25519",
+                    base64::engine::general_purpose::STANDARD.encode(signature.to_bytes()),
+                )
+                .body(text)
+                .send()
+                .unwrap(),
+        )
+    };
+    let hangup = json!({"data": {"event_type": "call.hangup", "id": "ev-1", "payload": {
+        "call_leg_id": "leg-1", "from": "+14155550100", "to": "+12125550123", "direction": "outgoing",
+        "hangup_cause": "user_busy", "sip_hangup_cause": "486",
+        "start_time": "2026-03-02T15:00:00Z", "end_time": "2026-03-02T15:00:20Z"}}});
+    assert_eq!(send(&hangup, &signing), (200, json!({"accepted": 1, "duplicates": 0})));
+    let answered = json!({"data": {"event_type": "call.answered", "payload": {}}});
+    assert_eq!(
+        send(&answered, &signing),
+        (200, json!({"accepted": 0, "duplicates": 0}))
+    );
+    let (status, body) = send(&hangup, &SigningKey::from_bytes(&[1u8; 32]));
+    assert_eq!(status, 403, "{body}");
+    let mut broken = hangup.clone();
+    broken["data"]["payload"]["from"] = json!(7);
+    let (status, body) = send(&broken, &signing);
+    assert_eq!((status, body["field"].as_str()), (400, Some("data.payload.from")));
+}
+
+#[test]
+fn metrics_count_decisions_and_ingest_and_never_name_a_number() {
+    let server = TestServer::start();
+    register(&server, "+14155550100", "sales");
+    server.post(
+        "/v1/decide",
+        &json!({"pool": "sales", "to": "+12125550123", "at": DAY1}),
+    );
+    server.post(
+        "/v1/decide",
+        &json!({"pool": "other", "to": "+12125550123", "at": DAY1}),
+    );
+    server.post(
+        "/v1/calls",
+        &call("m1", "+14155550100", "+12125550123", DAY1, DAY1, "busy"),
+    );
+    let response = server.get("/metrics");
+    assert_eq!(response.status(), 200);
+    let text = response.text().unwrap();
+    for line in [
+        "dialguard_decisions_total{decision=\"allow\"} 1",
+        "dialguard_decisions_total{decision=\"deny\"} 1",
+        "dialguard_denials_total{reason=\"unknown_pool\"} 1",
+        "dialguard_ingested_events_total{kind=\"call\"} 1",
+        "dialguard_numbers{health=\"healthy\"} 1",
+        "dialguard_http_requests_total{method=\"POST\",route=\"/v1/decide\",status=\"200\"} 2",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    assert!(
+        text.contains("route=\"/v1/numbers/{number}\""),
+        "routes are templates:\n{text}"
+    );
+    assert!(
+        !text.contains("4155550100") && !text.contains("2125550123"),
+        "a number leaked:\n{text}"
+    );
+}
+
+#[test]
+fn the_openapi_document_describes_every_contract_endpoint() {
+    let server = TestServer::start();
+    let (status, doc) = json(server.get("/openapi.json"));
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/v1/numbers/{number}", "put"),
+        ("/v1/numbers/{number}", "get"),
+        ("/v1/numbers/{number}/state", "post"),
+        ("/v1/numbers/{number}/disputes", "post"),
+        ("/v1/numbers", "get"),
+        ("/v1/decide", "post"),
+        ("/v1/calls", "post"),
+        ("/v1/complaints", "post"),
+        ("/v1/optouts", "post"),
+        ("/v1/consents", "post"),
+        ("/v1/labels", "post"),
+        ("/v1/webhooks/twilio", "post"),
+        ("/v1/webhooks/telnyx", "post"),
+        ("/healthz", "get"),
+        ("/metrics", "get"),
+        ("/openapi.json", "get"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} is not described"
+        );
+    }
+    let decide = &doc["components"]["schemas"]["DecideBody"]["properties"];
+    for field in ["pool", "to", "at", "known_contact"] {
+        assert!(decide.get(field).is_some(), "DecideBody lacks {field}");
+    }
+}
+
+#[test]
+fn a_restart_replays_the_log_and_keeps_everything_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let server = TestServer::on(&db, Default::default(), ClockMode::Event);
+    register(&server, "+14155550100", "sales");
+    let calls: Vec<Value> = (0..500)
+        .map(|i| {
+            let start = jiff::Timestamp::from_second(1_772_463_600 + i * 120).unwrap();
+            let end = start + jiff::SignedDuration::from_secs(45);
+            call(
+                &format!("r{i}"),
+                "+14155550100",
+                "+12125550123",
+                &start.to_string(),
+                &end.to_string(),
+                "answered",
+            )
+        })
+        .collect();
+    let (_, body) = json(server.post("/v1/calls", &json!({ "calls": calls })));
+    assert_eq!(body["accepted"], 500);
+    let (_, before) = json(server.get("/v1/numbers/+14155550100"));
+    let db = server.stop();
+    let again = TestServer::on(&db, Default::default(), ClockMode::Event);
+    let (_, after) = json(again.get("/v1/numbers/+14155550100"));
+    assert_eq!(after["metrics"], before["metrics"], "the same figures after a restart");
+    assert_eq!(after["state"], before["state"]);
+}
+
+#[test]
+fn concurrent_resends_from_many_dialers_count_each_call_once() {
+    let server = TestServer::start();
+    register(&server, "+14155550100", "sales");
+    let totals: Vec<(u64, u64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|t| {
+                let server = &server;
+                scope.spawn(move || {
+                    let mut sums = (0, 0);
+                    for r in 0..20 {
+                        let calls: Vec<Value> = (0..5)
+                            .map(|k| {
+                                let id = (t * 100 + r * 5 + k) % 100;
+                                let start = jiff::Timestamp::from_second(1_772_463_600 + id * 60).unwrap();
+                                call(
+                                    &format!("id-{id}"),
+                                    "+14155550100",
+                                    "+12125550123",
+                                    &start.to_string(),
+                                    &start.to_string(),
+                                    "no_answer",
+                                )
+                            })
+                            .collect();
+                        let (status, body) = json(server.post("/v1/calls", &json!({ "calls": calls })));
+                        assert_eq!(status, 200, "{body}");
+                        sums.0 += body["accepted"].as_u64().unwrap();
+                        sums.1 += body["duplicates"].as_u64().unwrap();
+                    }
+                    sums
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let accepted: u64 = totals.iter().map(|t| t.0).sum();
+    let duplicates: u64 = totals.iter().map(|t| t.1).sum();
+    assert_eq!((accepted, duplicates), (100, 700));
+    let (_, view) = json(server.get("/v1/numbers/+14155550100"));
+    let month = view["metrics"]["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["window"] == "30d")
+        .unwrap()
+        .clone();
+    assert_eq!(month["attempts"], 100, "{month}");
+}

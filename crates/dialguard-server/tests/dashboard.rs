@@ -1,0 +1,202 @@
+//! The dashboard in a real browser: headless Chromium loads the pool page,
+//! follows a number's link, and the number page must show its charts, the
+//! factors of its scores, its labels and its plan. Screenshots of both pages
+//! are kept under `target/dashboard/` for people to look at.
+//!
+//! Needs Debian's `chromium` on the PATH (the test installs nothing). Set
+//! `DIALGUARD_SKIP_BROWSER=1` to skip it on a machine without one.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{TestServer, json};
+use serde_json::{Value, json};
+
+fn chromium() -> Option<PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find_map(|name| {
+            let out = Command::new("which").arg(name).output().ok()?;
+            out.status
+                .success()
+                .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+        })
+}
+
+// The network flags keep Chromium from reaching for Google's hosts, which a
+// closed CI network refuses many times over at every start.
+const FLAGS: [&str; 10] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
+fn dump_dom(browser: &Path, url: &str) -> String {
+    let out = Command::new(browser)
+        .args(FLAGS)
+        .args(["--dump-dom", url])
+        .output()
+        .expect("chromium runs");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn screenshot(browser: &Path, url: &str, file: &Path, height: u32) {
+    let out = Command::new(browser)
+        .args(FLAGS)
+        .arg(format!("--screenshot={}", file.display()))
+        .arg(format!("--window-size=1200,{height}"))
+        .arg(url)
+        .output()
+        .expect("chromium runs");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(file).expect("the screenshot was written");
+    assert!(png.starts_with(b"\x89PNG"), "{} is not a PNG", file.display());
+}
+
+fn artifacts() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let dir = target.join("dashboard");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A pool with history: one number that talks, one hung up on at once,
+/// one a carrier labeled.
+fn populated() -> TestServer {
+    let server = TestServer::start();
+    for number in ["+14155550101", "+14155550102", "+14155550103"] {
+        let (status, _) = json(server.put(
+            &format!("/v1/numbers/{number}"),
+            &json!({"pool": "sales", "acquired_at": "2026-01-05T00:00:00Z"}),
+        ));
+        assert_eq!(status, 200);
+    }
+    let mut calls = Vec::new();
+    for day in 0..12i64 {
+        for i in 0..30i64 {
+            let start = jiff::Timestamp::from_second(1_772_463_600 + day * 86_400 + i * 300).unwrap();
+            let (from, talk) = if i % 2 == 0 {
+                ("+14155550101", 140)
+            } else {
+                ("+14155550102", 2)
+            };
+            let answered = start + jiff::SignedDuration::from_secs(6);
+            calls.push(json!({
+                "id": format!("{day}-{i}"), "from": from, "to": format!("+1212{}{:04}", 300 + day, 1000 + i),
+                "started_at": start.to_string(), "answered_at": answered.to_string(),
+                "ended_at": (answered + jiff::SignedDuration::from_secs(talk)).to_string(), "outcome": "answered"
+            }));
+        }
+    }
+    let (_, ingested) = json(server.post("/v1/calls", &json!({ "calls": calls })));
+    assert_eq!(ingested["accepted"], 360, "{ingested}");
+    let label = json!({"number": "+14155550103", "carrier": "tmobile", "label": "Scam Likely",
+                       "at": "2026-03-10T12:00:00Z", "source": "test_call"});
+    assert_eq!(json(server.post("/v1/labels", &label)).0, 200);
+    server
+}
+
+#[test]
+fn the_pool_page_leads_to_a_number_page_with_charts_and_factors() {
+    let Some(browser) = chromium() else {
+        if std::env::var_os("DIALGUARD_SKIP_BROWSER").is_some() {
+            eprintln!("skipped: no chromium and DIALGUARD_SKIP_BROWSER is set");
+            return;
+        }
+        panic!("headless Chromium is needed: apt-get install -y chromium (or set DIALGUARD_SKIP_BROWSER=1)");
+    };
+    let server = populated();
+    let pool = dump_dom(&browser, &server.url("/"));
+    assert!(pool.contains("Pool at a glance"), "{pool}");
+    for number in ["+14155550101", "+14155550102", "+14155550103"] {
+        assert!(
+            pool.contains(&format!("href=\"/numbers/{number}\"")),
+            "no link to {number}: {pool}"
+        );
+    }
+    assert!(
+        pool.contains("class=\"badge health labeled\""),
+        "the labeled number shows as labeled"
+    );
+    screenshot(&browser, &server.url("/"), &artifacts().join("pool.png"), 700);
+
+    // Follow the link of the number that was hung up on, as a person would.
+    let href = pool
+        .split("href=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .find(|h| h.ends_with("0102"))
+        .expect("a link to the number");
+    let page = dump_dom(&browser, &server.url(href));
+    assert!(page.contains("<h1>+14155550102</h1>"), "{page}");
+    for chart in ["chart-calls", "chart-quality", "chart-risk"] {
+        assert!(
+            page.contains(&format!("<svg class=\"chart\" id=\"{chart}\"")),
+            "no {chart}"
+        );
+    }
+    assert!(page.matches("class=\"bar\"").count() >= 10, "a bar per day with calls");
+    assert!(page.contains("class=\"line\""), "score and share lines are drawn");
+    let factors = page.matches("<tr class=\"factor\">").count();
+    assert!(factors >= 12, "every factor of every profile is listed ({factors})");
+    assert!(
+        page.contains("answered calls lasted under"),
+        "the factors read in plain words"
+    );
+    assert!(page.contains("Labels by carrier") && page.contains("Remediation plan") && page.contains("Disputes"));
+    screenshot(&browser, &server.url(href), &artifacts().join("number.png"), 2600);
+
+    let labeled = dump_dom(&browser, &server.url("/numbers/+14155550103"));
+    assert!(labeled.contains("Scam Likely"), "the label observed is shown");
+    assert!(labeled.contains("Plan #1"), "the plan the label started is shown");
+
+    let missing = reqwest::blocking::get(server.url("/numbers/+14155550199")).unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
+#[test]
+fn with_tokens_the_dashboard_asks_the_browser_for_one() {
+    let cfg = common::config(r#"tokens = [{ token = "acme-token", tenant = "acme" }]"#);
+    let server = TestServer::with(cfg, dialguard_server::ClockMode::Wall);
+    let client = reqwest::blocking::Client::new();
+    let anonymous = client.get(server.url("/")).send().unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let challenge = anonymous.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(challenge.starts_with("Basic realm="), "{challenge}");
+    let page = client
+        .get(server.url("/"))
+        .basic_auth("ops", Some("acme-token"))
+        .send()
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().unwrap().contains("No numbers yet"));
+    let wrong: Value = json(
+        client
+            .get(server.url("/"))
+            .basic_auth("ops", Some("nope"))
+            .send()
+            .unwrap(),
+    )
+    .1;
+    assert!(wrong["error"].as_str().unwrap().starts_with("unknown token"));
+}

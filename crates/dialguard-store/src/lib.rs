@@ -1,0 +1,73 @@
+//! dialguard's durable, append-only event log.
+//!
+//! Everything dialguard knows is a fold of [`Event`]s; this crate keeps them.
+//! A log is per machine (one SQLite file by default, PostgreSQL later) and
+//! shared by tenants: every entry belongs to one tenant, and a tenant's
+//! [`EventLog::replay`] and [`EventLog::count`] see its own entries only.
+//!
+//! The contract every backend keeps, checked by the shared [`conformance`]
+//! suite:
+//!
+//! - **Append-only, one sequence.** Each accepted event gets the next sequence
+//!   number of the whole log (all tenants share it, so numbers seen by one
+//!   tenant have gaps). Replay walks a tenant's events in that order.
+//! - **Idempotent for keyed events.** An event with an [`Event::dedup_key`]
+//!   (calls and complaints) is stored once per tenant, kind, source and
+//!   source id; later copies, in the same batch or another, are counted as
+//!   duplicates and skipped. Events without a key are always appended, so
+//!   re-sending an opt-out records it twice.
+//! - **All or nothing per batch.** [`EventLog::append`] writes a batch in one
+//!   transaction; an error leaves the log as it was.
+//! - **What cannot be stored is refused up front.** [`check_storable`] says
+//!   which events a backend refuses (instants outside the nanosecond range,
+//!   empty source ids), so importers can turn them into row errors before
+//!   they reach a batch.
+
+pub mod conformance;
+mod error;
+mod sqlite;
+mod storable;
+
+use std::path::Path;
+
+pub use dialguard_core::Event;
+pub use error::StoreError;
+pub use sqlite::SqliteLog;
+pub use storable::{EARLIEST, LATEST, Unstorable, check_storable};
+
+/// A durable, append-only log of events, partitioned by tenant.
+pub trait EventLog {
+    /// Appends in one transaction. Events whose (tenant, kind, source,
+    /// source_id) is already in the log are skipped and counted as
+    /// duplicates (also duplicates within the same batch: the first copy
+    /// wins). An event [`check_storable`] refuses fails the whole batch with
+    /// [`StoreError::Unstorable`] and nothing is written.
+    fn append(&mut self, tenant: &str, events: &[Event]) -> Result<Appended, StoreError>;
+
+    /// Calls `sink` with every event of the tenant in log order (sequence
+    /// number ascending), from `after_seq` exclusive. Returns the sequence
+    /// number of the last event handed to `sink`, or `after_seq` when there
+    /// was none, so the result can be passed back to resume.
+    fn replay(&self, tenant: &str, after_seq: u64, sink: &mut dyn FnMut(u64, Event)) -> Result<u64, StoreError>;
+
+    /// How many events the tenant has in the log.
+    fn count(&self, tenant: &str) -> Result<u64, StoreError>;
+}
+
+/// What one [`EventLog::append`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Appended {
+    /// Events written.
+    pub accepted: usize,
+    /// Events skipped because their key was already in the log (or earlier
+    /// in the batch).
+    pub duplicates: usize,
+    /// The log's highest sequence number after the append (all tenants).
+    pub last_seq: u64,
+}
+
+/// Opens (creating and migrating if needed) the default backend: the SQLite
+/// log at `db`.
+pub fn open(db: &Path) -> Result<Box<dyn EventLog + Send>, StoreError> {
+    Ok(Box::new(SqliteLog::open(db)?))
+}

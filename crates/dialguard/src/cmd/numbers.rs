@@ -1,0 +1,180 @@
+//! `dialguard numbers`: the numbers the business owns.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use dialguard_core::risk::Health;
+use dialguard_core::{E164, Event, NumberRegistered, NumberState};
+use dialguard_store::EventLog;
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::output::{self, table};
+use crate::replay::{TENANT, open_log};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Option<Action>,
+    /// Output of the listing.
+    #[arg(long, value_enum, default_value_t, global = true)]
+    format: output::Format,
+}
+
+#[derive(clap::Subcommand)]
+enum Action {
+    /// Register numbers in a pool (a campaign's caller-id group).
+    Add {
+        /// Numbers in any usual form (+14155550100, (415) 555-0100, …).
+        #[arg(required = true)]
+        numbers: Vec<String>,
+        #[arg(long)]
+        pool: String,
+        /// `aging` for a new number that must ramp up, `active` otherwise.
+        #[arg(long, default_value = "active")]
+        state: String,
+        /// When the number was acquired (RFC 3339); default now.
+        #[arg(long)]
+        at: Option<Timestamp>,
+        #[arg(long)]
+        cnam: Option<String>,
+    },
+    /// List registered numbers with their state and health (the default).
+    List,
+    /// Move a number to another state by hand, with a reason.
+    SetState(crate::cmd::lifecycle::SetStateArgs),
+}
+
+#[derive(Serialize)]
+struct Row {
+    number: E164,
+    pool: String,
+    state: NumberState,
+    health: Health,
+    /// The highest profile score, 0-100.
+    risk: u8,
+    calls_today: u32,
+    cap_today: u32,
+    registered_at: Timestamp,
+}
+
+pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
+    match args.action.unwrap_or(Action::List) {
+        Action::Add {
+            numbers,
+            pool,
+            state,
+            at,
+            cnam,
+        } => add(db, numbers, pool, &state, at, cnam),
+        Action::List => list(db, args.format),
+        Action::SetState(args) => crate::cmd::lifecycle::set_state(db, args),
+    }
+}
+
+fn add(
+    db: &Path,
+    numbers: Vec<String>,
+    pool: String,
+    state: &str,
+    at: Option<Timestamp>,
+    cnam: Option<String>,
+) -> Result<ExitCode> {
+    let pool = pool.trim().to_owned();
+    if pool.is_empty() {
+        bail!("--pool must name a pool, e.g. --pool sales");
+    }
+    let state = match NumberState::from_name(state) {
+        Some(s @ (NumberState::Aging | NumberState::Active)) => s,
+        _ => bail!("--state must be `aging` or `active` for a new number, not {state:?}"),
+    };
+    let at = at.unwrap_or_else(Timestamp::now);
+    let events = numbers
+        .iter()
+        .map(|text| {
+            let number = E164::parse_valid(text).with_context(|| format!("number {text:?}"))?;
+            Ok(Event::NumberRegistered(NumberRegistered {
+                number,
+                pool: pool.clone(),
+                at,
+                state,
+                cnam: cnam.clone(),
+            }))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut log = open_log(db)?;
+    log.append(TENANT, &events)?;
+    for event in &events {
+        if let Event::NumberRegistered(n) = event {
+            println!("{} added to pool {} ({})", n.number, n.pool, n.state.as_str());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list(db: &Path, format: output::Format) -> Result<ExitCode> {
+    let log = open_log(db)?;
+    // State and health as of now: the engine moves time without recording
+    // what it decides (`set-state` and the server record).
+    let now = Timestamp::now();
+    let mut engine = crate::replay::engine(&log)?;
+    engine.tick(now);
+    let registered_at: std::collections::HashMap<E164, Timestamp> = engine
+        .lifecycle()
+        .records()
+        .map(|r| (r.number, r.registered_at))
+        .collect();
+    let rows: Vec<Row> = engine
+        .numbers(now)
+        .into_iter()
+        .map(|n| Row {
+            registered_at: registered_at[&n.number],
+            number: n.number,
+            pool: n.pool,
+            state: n.state,
+            health: n.health,
+            risk: n.risk,
+            calls_today: n.calls_today,
+            cap_today: n.cap_today,
+        })
+        .collect();
+    match format {
+        output::Format::Json => output::print_json(&serde_json::json!({ "numbers": rows }))?,
+        output::Format::Csv => {
+            let mut out = csv::Writer::from_writer(std::io::stdout());
+            for row in &rows {
+                out.serialize(row)?;
+            }
+            out.flush()?;
+        }
+        output::Format::Table => {
+            if rows.is_empty() {
+                println!("no numbers registered: add them with `dialguard numbers add +1... --pool NAME`");
+            } else {
+                let mut t = table(&[
+                    "number",
+                    "pool",
+                    "state",
+                    "health",
+                    "risk",
+                    "calls 24h / cap",
+                    "registered",
+                ]);
+                for r in &rows {
+                    t.add_row(vec![
+                        r.number.to_string(),
+                        r.pool.clone(),
+                        r.state.as_str().to_owned(),
+                        r.health.as_str().to_owned(),
+                        r.risk.to_string(),
+                        format!("{} / {}", r.calls_today, r.cap_today),
+                        r.registered_at.to_string(),
+                    ]);
+                }
+                println!("{t}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,88 @@
+//! `dialguard serve`: the HTTP API, webhooks, metrics and dashboard.
+//!
+//! Starts on the SQLite log at `--db` with nothing to set up, replays it,
+//! and serves until Ctrl-C or SIGTERM, then finishes the requests in flight
+//! and writes what they accepted before exiting. The first line on stdout
+//! names the address actually bound, so `--listen 127.0.0.1:0` can be used
+//! by scripts.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+use dialguard_core::guard::DncList;
+use dialguard_server::{ClockMode, ServeOptions, ServerConfig};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Address and port to listen on. Without tokens in --config only
+    /// loopback addresses are allowed.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// `wall`: the machine's clock. `event`: "now" is the latest instant a
+    /// request carried (decide's `at`, a call's end, …), so a test harness can
+    /// drive days of traffic in seconds.
+    #[arg(long, value_enum, default_value_t = Clock::Wall)]
+    clock: Clock,
+    /// The server's TOML config: tokens, webhooks, body limit, guard /
+    /// lifecycle / risk settings. Defaults everywhere when absent.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The Do-Not-Call list saved by `dialguard dnc import` (default: the
+    /// database's path with `.dnc`, when it exists).
+    #[arg(long)]
+    dnc: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Clock {
+    Wall,
+    Event,
+}
+
+pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
+    let config = match &args.config {
+        Some(path) => ServerConfig::load(path)?,
+        None => ServerConfig::default(),
+    };
+    let dnc_path = args.dnc.clone().unwrap_or_else(|| db.with_extension("dnc"));
+    let dnc = if args.dnc.is_some() || dnc_path.exists() {
+        let bytes =
+            std::fs::read(&dnc_path).with_context(|| format!("reading the Do-Not-Call list {}", dnc_path.display()))?;
+        Some(DncList::from_bytes(&bytes).with_context(|| format!("loading {}", dnc_path.display()))?)
+    } else {
+        None
+    };
+    let clock = match args.clock {
+        Clock::Wall => ClockMode::Wall,
+        Clock::Event => ClockMode::Event,
+    };
+    let options = ServeOptions {
+        listen: args.listen,
+        db: db.to_path_buf(),
+        clock,
+        config,
+        dnc,
+    };
+    let clock_name = match clock {
+        ClockMode::Wall => "wall",
+        ClockMode::Event => "event",
+    };
+    dialguard_server::serve_until_signal(options, |addr, replayed| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "dialguard listening on http://{addr}");
+        let _ = writeln!(
+            out,
+            "clock {clock_name}; log {}: {} events replayed for {} tenant(s); dashboard at http://{addr}/",
+            db.display(),
+            replayed.events,
+            replayed.tenants
+        );
+        let _ = out.flush();
+    })?;
+    eprintln!("dialguard: stopped; every accepted request is in {}", db.display());
+    Ok(ExitCode::SUCCESS)
+}

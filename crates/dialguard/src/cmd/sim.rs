@@ -1,0 +1,376 @@
+//! `dialguard simulate` and `dialguard plan`: what dialguard changes on a
+//! campaign like yours, and how many numbers a volume needs.
+//!
+//! `simulate` runs the same campaign (same people, same seed) several ways
+//! through `dialguard-sim` and prints them side by side. With `--record`,
+//! each strategy's events go to the event log under the tenant
+//! `sim-<strategy>`, so the other commands (and `dialguard demo`) can show
+//! the run as if it had happened.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use dialguard_core::Event;
+use dialguard_core::engine::EngineConfig;
+use dialguard_core::guard::{DenyReason, GuardConfig};
+use dialguard_sim::plan::{CapacityPlan, PlanRequest, Sizing};
+use dialguard_sim::{EmulatorConfig, EventSink, Scenario, Simulator, StrategyKind, StrategyReport};
+use dialguard_store::{EventLog, SqliteLog};
+use indicatif::{ProgressBar, ProgressStyle};
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::cmd::risk::risk_config;
+use crate::output::{self, table};
+
+/// Events per transaction when recording a run into the log.
+const BATCH: usize = 10_000;
+
+#[derive(clap::Args)]
+pub struct SimulateArgs {
+    /// Days to simulate.
+    #[arg(long, default_value_t = 45)]
+    days: u32,
+    /// Caller-id numbers in the pool.
+    #[arg(long, default_value_t = 20)]
+    numbers: u32,
+    /// People on the contact list.
+    #[arg(long, default_value_t = 40_000)]
+    contacts: u32,
+    /// Calls the dialer places per minute while the call center is open (08:00-20:00 Central).
+    #[arg(long, default_value_t = 6.0)]
+    calls_per_minute: f64,
+    /// The seed: the same seed gives the same people, moods and results.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Strategies to run, comma-separated: round_robin, capped, dialguard.
+    #[arg(long, value_delimiter = ',', default_value = "round_robin,capped,dialguard")]
+    strategies: Vec<StrategyKind>,
+    /// The `capped` strategy's fixed daily cap per number.
+    #[arg(long, default_value_t = 150)]
+    cap: u32,
+    /// Months since the contact list was bought: its share of dead numbers follows 2.5 % monthly churn.
+    #[arg(long, default_value_t = 3.0)]
+    list_age_months: f64,
+    /// Make the emulated analytics engines stricter (above 1, e.g. 1.5) or milder (below 1, e.g. 0.67).
+    #[arg(long, default_value_t = 1.0)]
+    severity: f64,
+    /// The engines' emulation from a TOML file (write the defaults with --print-engines and edit them).
+    #[arg(long)]
+    engines: Option<PathBuf>,
+    /// Print the emulated engines' configuration as TOML and exit.
+    #[arg(long)]
+    print_engines: bool,
+    /// Days the numbers were in service before the campaign (60 calls a day to other people); 0 for brand-new numbers.
+    #[arg(long, default_value_t = 30)]
+    history_days: u32,
+    /// Engine profiles (*.toml) for the dialguard strategy instead of the shipped ones.
+    #[arg(long, env = "DIALGUARD_PROFILES")]
+    profiles: Option<PathBuf>,
+    /// The first simulated instant (RFC 3339).
+    #[arg(long)]
+    start: Option<Timestamp>,
+    /// Record each strategy's events into the event log (--db) under the tenant `sim-<strategy>`.
+    #[arg(long)]
+    record: bool,
+    #[arg(long, value_enum, default_value_t)]
+    format: output::Format,
+}
+
+#[derive(clap::Args)]
+pub struct PlanArgs {
+    /// The calls a day the pool must carry.
+    #[arg(long)]
+    calls_per_day: u32,
+    /// Hours a day the calls spread over.
+    #[arg(long, default_value_t = 12.0)]
+    hours: f64,
+    /// Spare numbers for those resting after a label, as a share of the working ones.
+    #[arg(long, default_value_t = 0.2)]
+    reserve: f64,
+    /// A directory of engine profiles (*.toml) instead of the shipped ones.
+    #[arg(long, env = "DIALGUARD_PROFILES")]
+    profiles: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    format: output::Format,
+}
+
+#[derive(Serialize)]
+struct Comparison<'a> {
+    scenario: &'a Scenario,
+    offered_calls_per_day: f64,
+    strategies: Vec<StrategyReport>,
+}
+
+pub fn simulate(db: &Path, args: SimulateArgs) -> Result<ExitCode> {
+    let engines = match &args.engines {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            EmulatorConfig::from_toml(&text).with_context(|| path.display().to_string())?
+        }
+        None => EmulatorConfig::default(),
+    }
+    .with_severity(args.severity)?;
+    if args.print_engines {
+        print!("{}", engines.to_toml());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.strategies.is_empty() {
+        bail!("no strategy to run: pass --strategies round_robin,capped,dialguard (or some of them)");
+    }
+    let mut strategies = args.strategies.clone();
+    strategies.sort();
+    strategies.dedup();
+    let mut scenario = Scenario {
+        days: args.days,
+        seed: args.seed,
+        calls_per_minute: args.calls_per_minute,
+        capped_daily_cap: args.cap,
+        history_days: args.history_days,
+        engines,
+        ..Scenario::default()
+    };
+    if let Some(start) = args.start {
+        scenario.start = start;
+    }
+    scenario.population.contacts = args.contacts;
+    scenario.population.numbers = args.numbers;
+    scenario.population.list_age_months = args.list_age_months;
+    let engine = EngineConfig {
+        risk: risk_config(args.profiles.as_deref())?,
+        ..EngineConfig::default()
+    };
+    let sim = Simulator::new(scenario, engine)?;
+
+    let bar = ProgressBar::new(u64::from(args.days) * strategies.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("simulating {wide_bar} {pos}/{len} strategy-days eta {eta}")
+            .expect("the template is valid"),
+    );
+    let reports = if args.record {
+        record_runs(db, &sim, &strategies, &bar)?
+    } else {
+        sim.run_all(&strategies, &|_, _| bar.inc(1))?
+    };
+    bar.finish_and_clear();
+
+    let comparison = Comparison {
+        scenario: sim.scenario(),
+        offered_calls_per_day: sim.scenario().offered_calls_per_day(),
+        strategies: reports,
+    };
+    match args.format {
+        output::Format::Json => output::print_json(&comparison)?,
+        output::Format::Table | output::Format::Csv => print_comparison(&comparison, args.format),
+    }
+    if args.record {
+        eprintln!(
+            "recorded into {} under the tenants {}",
+            db.display(),
+            strategies.iter().map(|s| tenant(*s)).collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The log tenant a strategy's recorded run goes to.
+pub fn tenant(strategy: StrategyKind) -> String {
+    format!("sim-{}", strategy.as_str())
+}
+
+/// Batches a run's events into the log; the first error stops the writing
+/// and is reported when the run ends.
+struct LogSink<'a> {
+    log: &'a mut SqliteLog,
+    tenant: String,
+    batch: Vec<Event>,
+    error: Option<anyhow::Error>,
+}
+
+impl LogSink<'_> {
+    fn flush(&mut self) {
+        if self.batch.is_empty() || self.error.is_some() {
+            return;
+        }
+        if let Err(e) = self.log.append(&self.tenant, &self.batch) {
+            self.error = Some(anyhow::Error::new(e).context(format!("recording the run into tenant {}", self.tenant)));
+        }
+        self.batch.clear();
+    }
+}
+
+impl EventSink for LogSink<'_> {
+    fn record(&mut self, event: &Event) {
+        if self.error.is_some() {
+            return;
+        }
+        self.batch.push(event.clone());
+        if self.batch.len() >= BATCH {
+            self.flush();
+        }
+    }
+}
+
+fn record_runs(
+    db: &Path,
+    sim: &Simulator,
+    strategies: &[StrategyKind],
+    bar: &ProgressBar,
+) -> Result<Vec<StrategyReport>> {
+    let mut log = SqliteLog::open(db).with_context(|| format!("opening the event log {}", db.display()))?;
+    for strategy in strategies {
+        let name = tenant(*strategy);
+        if log.count(&name)? > 0 {
+            bail!(
+                "the log {} already holds a run under the tenant {name}: record into a fresh file with --db PATH",
+                db.display()
+            );
+        }
+    }
+    let mut reports = Vec::new();
+    for strategy in strategies {
+        let mut sink = LogSink {
+            log: &mut log,
+            tenant: tenant(*strategy),
+            batch: Vec::with_capacity(BATCH),
+            error: None,
+        };
+        let report = sim.run(*strategy, Some(&mut sink), &|_| bar.inc(1))?;
+        sink.flush();
+        if let Some(error) = sink.error {
+            return Err(error);
+        }
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+fn print_comparison(c: &Comparison, format: output::Format) {
+    let s = c.scenario;
+    let mut header = vec!["".to_owned()];
+    header.extend(c.strategies.iter().map(|r| r.strategy.as_str().to_owned()));
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+    let mut row = |name: &str, value: &dyn Fn(&StrategyReport) -> String| {
+        rows.push((name.to_owned(), c.strategies.iter().map(value).collect()));
+    };
+    row("conversations (2 min+)", &|r| r.conversations.to_string());
+    row("calls", &|r| r.calls.to_string());
+    row("answered", &|r| r.answered.to_string());
+    row("label-days (number x carrier)", &|r| format!("{:.1}", r.label_days));
+    row("numbers ever labeled", &|r| {
+        format!("{} of {}", r.numbers_ever_labeled, s.population.numbers)
+    });
+    row("legal violations (calls)", &|r| r.violating_calls.to_string());
+    row("  outside legal hours", &|r| r.violations.outside_hours.to_string());
+    row("  to opted-out people", &|r| r.violations.opted_out.to_string());
+    row("  over a state's frequency limit", &|r| {
+        r.violations.frequency.to_string()
+    });
+    row("complaints", &|r| r.complaints.to_string());
+    row("opt-outs", &|r| r.opt_outs.to_string());
+    row("calls blocked by a carrier", &|r| r.blocked_calls.to_string());
+    row("quarantines", &|r| r.quarantines.to_string());
+    row("denials", &|r| r.denied().to_string());
+    for reason in DenyReason::ALL {
+        let name = reason.as_str();
+        if c.strategies
+            .iter()
+            .any(|r| r.denials.get(name).copied().unwrap_or(0) > 0)
+        {
+            row(&format!("  {name}"), &|r| {
+                r.denials.get(name).copied().unwrap_or(0).to_string()
+            });
+        }
+    }
+    row("contacts still to call", &|r| r.contacts_left.to_string());
+
+    if format == output::Format::Csv {
+        println!("{}", header.join(","));
+        for (name, values) in rows {
+            println!("{},{}", name.trim(), values.join(","));
+        }
+        return;
+    }
+    println!(
+        "{} days, {} numbers, {} contacts, {} calls a minute ({:.0} offered a day), seed {}",
+        s.days, s.population.numbers, s.population.contacts, s.calls_per_minute, c.offered_calls_per_day, s.seed
+    );
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut t = table(&header);
+    for (name, values) in rows {
+        let mut cells = vec![name];
+        cells.extend(values);
+        t.add_row(cells);
+    }
+    println!("{t}");
+}
+
+pub fn plan(args: PlanArgs) -> Result<ExitCode> {
+    let risk = risk_config(args.profiles.as_deref())?;
+    let request = PlanRequest {
+        calls_per_day: args.calls_per_day,
+        calling_hours: args.hours,
+        reserve: args.reserve,
+    };
+    let plan = dialguard_sim::plan(&request, &risk, &GuardConfig::default())?;
+    match args.format {
+        output::Format::Json => output::print_json(&plan)?,
+        output::Format::Table | output::Format::Csv => print_plan(&plan),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_plan(p: &CapacityPlan) {
+    println!(
+        "{} calls a day over {} hours: {} numbers once they are mature ({} working + {} in reserve for numbers resting after a label)",
+        p.request.calls_per_day, p.request.calling_hours, p.mature.total, p.mature.working, p.mature.reserve
+    );
+    let mut t = table(&[
+        "numbers",
+        "per number/day",
+        "per number/hour",
+        "limited by",
+        "for the day",
+        "for the busiest hour",
+        "working",
+        "reserve",
+        "total",
+    ]);
+    let mut add = |name: String, s: &Sizing| {
+        t.add_row(vec![
+            name,
+            s.per_number_daily.to_string(),
+            s.per_number_hourly.to_string(),
+            s.limited_by.clone(),
+            s.for_daily.to_string(),
+            s.for_hourly.to_string(),
+            s.working.to_string(),
+            s.reserve.to_string(),
+            s.total.to_string(),
+        ]);
+    };
+    add("mature (30+ days of calls)".into(), &p.mature);
+    add("new to calling".into(), &p.new);
+    for (week, s) in p.aging_weeks.iter().enumerate() {
+        add(format!("aging, week {}", week + 1), s);
+    }
+    println!("{t}");
+    let mut limits = table(&[
+        "limit",
+        "per hour (new)",
+        "per hour (mature)",
+        "per day (new)",
+        "per day (mature)",
+    ]);
+    for l in &p.limits {
+        limits.add_row(vec![
+            l.source.clone(),
+            l.per_hour_new.to_string(),
+            l.per_hour_mature.to_string(),
+            l.per_day_new.to_string(),
+            l.per_day_mature.to_string(),
+        ]);
+    }
+    println!("{limits}");
+}

@@ -1,0 +1,90 @@
+//! `dialguard`: the command line. Thin glue over the crates: parse the
+//! arguments, open the log, replay it into the core, print what was asked.
+//!
+//! Exit codes: 0 done; 1 failed (the message says why and what to do);
+//! 2 bad usage; 3 done, but some input rows were rejected (they are listed).
+
+mod cmd;
+mod output;
+mod replay;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Keeps outbound caller-ID numbers from being labeled "Spam Likely":
+/// ingest call records, watch each number's calling pattern, guard the dial
+/// path, recover burned numbers.
+#[derive(Parser)]
+#[command(name = "dialguard", version, about, long_about = None)]
+struct Cli {
+    /// The SQLite database holding the event log (created on first use).
+    #[arg(long, global = true, env = "DIALGUARD_DB", default_value = "dialguard.db")]
+    db: PathBuf,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import call records or complaint feeds into the log.
+    Import(Box<cmd::import::Args>),
+    /// Register owned numbers and list them.
+    Numbers(cmd::numbers::Args),
+    /// Per-number calling patterns over 1 h, 24 h, 7 d and 30 d.
+    Report(cmd::report::Args),
+    /// Each engine profile's risk score for a number, factor by factor.
+    Explain(cmd::risk::ExplainArgs),
+    /// Record and list what carriers' handsets showed (Spam Likely, clean, …).
+    Labels(cmd::risk::LabelsArgs),
+    /// May this number be called now, and from which of the pool's numbers?
+    Decide(cmd::guard::DecideArgs),
+    /// The national Do-Not-Call list: import the registry's files.
+    Dnc(cmd::guard::DncArgs),
+    /// Check a contact list: bad formats, duplicates, opt-outs, DNC, numbers that came back invalid.
+    Lint(cmd::guard::LintArgs),
+    /// Serve the HTTP API, webhooks, Prometheus metrics and the dashboard.
+    Serve(cmd::serve::Args),
+    /// Dispute calendars of labeled numbers: list, what is due, record progress.
+    Disputes(cmd::lifecycle::DisputesArgs),
+    /// Write a number's documentation package for disputes (Markdown, JSON, daily CSV).
+    Package(cmd::lifecycle::PackageArgs),
+    /// Export the numbers in service: the Free Caller Registry form, or a plain list.
+    Export(cmd::lifecycle::ExportArgs),
+    /// A number's whole story: states, labels, plans, disputes.
+    History(cmd::lifecycle::HistoryArgs),
+    /// Run one campaign several ways (round-robin, a fixed cap, dialguard) against emulated analytics engines.
+    Simulate(Box<cmd::sim::SimulateArgs>),
+    /// How many numbers a pool needs to carry a daily volume inside the profiles' allowances.
+    Plan(cmd::sim::PlanArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Import(args) => cmd::import::run(&cli.db, *args),
+        Command::Numbers(args) => cmd::numbers::run(&cli.db, args),
+        Command::Report(args) => cmd::report::run(&cli.db, args),
+        Command::Explain(args) => cmd::risk::explain(&cli.db, args),
+        Command::Labels(args) => cmd::risk::labels(&cli.db, args),
+        Command::Decide(args) => cmd::guard::decide(&cli.db, args),
+        Command::Dnc(args) => cmd::guard::dnc(&cli.db, args),
+        Command::Lint(args) => cmd::guard::run_lint(&cli.db, args),
+        Command::Serve(args) => cmd::serve::run(&cli.db, args),
+        Command::Disputes(args) => cmd::lifecycle::disputes(&cli.db, args),
+        Command::Package(args) => cmd::lifecycle::package(&cli.db, args),
+        Command::Export(args) => cmd::lifecycle::export(&cli.db, args),
+        Command::History(args) => cmd::lifecycle::history(&cli.db, args),
+        Command::Simulate(args) => cmd::sim::simulate(&cli.db, *args),
+        Command::Plan(args) => cmd::sim::plan(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

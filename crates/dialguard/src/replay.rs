@@ -1,0 +1,44 @@
+//! Restart is replay: every command that answers questions rebuilds the
+//! core's state by folding the tenant's log.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use dialguard_core::Event;
+use dialguard_core::engine::{Engine, EngineConfig};
+use dialguard_core::metrics::{Ledger, MetricsConfig};
+use dialguard_store::{EventLog, SqliteLog};
+
+/// The tenant the command line works in. The server scopes by token.
+pub const TENANT: &str = "default";
+
+pub fn open_log(db: &Path) -> Result<SqliteLog> {
+    SqliteLog::open(db).with_context(|| format!("opening the event log {}", db.display()))
+}
+
+/// Folds every event of the tenant, in log order.
+pub fn replay(log: &dyn EventLog, mut fold: impl FnMut(&Event)) -> Result<u64> {
+    let mut count = 0;
+    log.replay(TENANT, 0, &mut |_, event| {
+        fold(&event);
+        count += 1;
+    })
+    .context("replaying the event log")?;
+    Ok(count)
+}
+
+/// The metrics ledger rebuilt from the log.
+pub fn ledger(log: &dyn EventLog) -> Result<Ledger> {
+    let mut ledger = Ledger::new(MetricsConfig::default());
+    replay(log, |event| ledger.apply(event))?;
+    Ok(ledger)
+}
+
+/// Every component (ledger, guard, labels, lifecycle) rebuilt from the log,
+/// with the default configuration. Time has not moved: call
+/// [`Engine::tick`] to bring it to now.
+pub fn engine(log: &dyn EventLog) -> Result<Engine> {
+    let mut engine = Engine::new(EngineConfig::default()).context("the engine's default configuration")?;
+    replay(log, |event| engine.apply(event))?;
+    Ok(engine)
+}

@@ -1,0 +1,185 @@
+//! The `dialguard` binary as a user runs it: real files, a real database,
+//! exit codes and output checked from outside.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::Value;
+
+fn dialguard(db: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("dialguard").expect("the binary is built");
+    cmd.arg("--db").arg(db);
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().expect("dialguard runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn import_json(db: &Path, format: &str, file: &Path) -> (i32, Value) {
+    let (code, stdout, stderr) = run(dialguard(db)
+        .args(["import", "--format", format, "--output", "json"])
+        .arg(file));
+    let summary = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout} {stderr}"));
+    (code, summary)
+}
+
+fn report_json(db: &Path, at: &str) -> Value {
+    let (code, stdout, stderr) = run(dialguard(db).args(["report", "--format", "json", "--at", at]));
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str(&stdout).unwrap()
+}
+
+fn generated_file(dir: &Path, rows: usize) -> PathBuf {
+    let path = dir.join(format!("Master-{rows}.csv"));
+    let mut file = std::fs::File::create(&path).unwrap();
+    dialguard_formats::generate::asterisk_master_csv(rows, 20, 7, &mut file).unwrap();
+    path
+}
+
+const AT: &str = "2030-01-01T00:00:00Z";
+
+#[test]
+fn importing_the_same_file_twice_adds_nothing_the_second_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let file = generated_file(dir.path(), 2_000);
+    let (code, first) = import_json(&db, "asterisk", &file);
+    assert_eq!(code, 0, "{first}");
+    assert_eq!(first["accepted"], 2_000);
+    let before = report_json(&db, AT);
+    let (code, second) = import_json(&db, "asterisk", &file);
+    assert_eq!(code, 0);
+    assert_eq!(
+        (second["accepted"].as_u64(), second["duplicates"].as_u64()),
+        (Some(0), Some(2_000))
+    );
+    assert_eq!(report_json(&db, AT), before);
+}
+
+#[test]
+fn an_import_killed_midway_and_run_again_ends_like_one_clean_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = generated_file(dir.path(), 300_000);
+    let clean = dir.path().join("clean.db");
+    let (code, _) = import_json(&clean, "asterisk", &file);
+    assert_eq!(code, 0);
+
+    let killed = dir.path().join("killed.db");
+    let mut child = dialguard(&killed)
+        .args(["import", "--format", "asterisk"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill as soon as the first batches are durable, long before the end.
+    let mut stored = 0;
+    for _ in 0..2_000 {
+        std::thread::sleep(Duration::from_millis(5));
+        if let Ok(log) = dialguard_store::SqliteLog::open(&killed) {
+            use dialguard_store::EventLog;
+            stored = log.count("default").unwrap_or(0);
+            if stored > 0 {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        stored > 0 && stored < 300_000,
+        "the import was stopped midway ({stored} stored)"
+    );
+
+    let (code, rerun) = import_json(&killed, "asterisk", &file);
+    assert_eq!(code, 0);
+    assert_eq!(
+        rerun["accepted"].as_u64().unwrap() + rerun["duplicates"].as_u64().unwrap(),
+        300_000
+    );
+    assert_eq!(report_json(&killed, AT), report_json(&clean, AT));
+}
+
+#[test]
+fn malformed_rows_are_named_and_every_good_row_lands() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let file = dir.path().join("Master.csv");
+    std::fs::write(
+        &file,
+        concat!(
+            "\"\",\"4155550100\",\"2125550101\",\"outbound\",\"\"\"ACME\"\" <4155550100>\",\"PJSIP/trunk-0001\",\"PJSIP/trunk-0002\",\"Dial\",\"PJSIP/2125550101@trunk,30\",\"2026-03-02 09:15:01\",\"2026-03-02 09:15:05\",\"2026-03-02 09:16:05\",64,60,\"ANSWERED\",\"DOCUMENTATION\",\"1772442901.1\"\n",
+            "this row is not a CDR\n",
+            "\"\",\"4155550100\",\"2125550102\",\"outbound\",\"\",\"PJSIP/trunk-0003\",\"\",\"Dial\",\"\",\"not a time\",\"\",\"2026-03-02 09:17:05\",10,0,\"NO ANSWER\",\"DOCUMENTATION\",\"1772442902.2\"\n",
+            "\"\",\"4155550100\",\"2125550103\",\"outbound\",\"\",\"PJSIP/trunk-0004\",\"\",\"Dial\",\"\",\"2026-03-02 09:18:01\",\"\",\"2026-03-02 09:18:21\",20,0,\"BUSY\",\"DOCUMENTATION\",\"1772442903.3\"\n",
+        ),
+    )
+    .unwrap();
+    let rejects = dir.path().join("rejects.csv");
+    let (code, stdout, stderr) = run(dialguard(&db)
+        .args(["import", "--format", "asterisk", "--rejects"])
+        .arg(&rejects)
+        .arg(&file));
+    assert_eq!(code, 3, "exit 3 says some rows were rejected: {stdout} {stderr}");
+    assert!(stdout.contains("accepted 2, duplicates 0, rejected 2"), "{stdout}");
+    assert!(
+        stderr.contains(":line 2:") && stderr.contains(":line 3:"),
+        "the bad lines are named: {stderr}"
+    );
+    let rejects = std::fs::read_to_string(rejects).unwrap();
+    assert_eq!(rejects.lines().count(), 3, "a header and both bad rows: {rejects}");
+    assert!(rejects.lines().nth(2).unwrap().contains(",line,3,"), "{rejects}");
+}
+
+#[test]
+fn empty_and_binary_files_get_a_clear_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let binary = dir.path().join("photo.csv");
+    std::fs::write(&binary, [0x89u8, b'P', b'N', b'G', 0, 0, 0, 13, 0xff, 0xfe, 0]).unwrap();
+    for file in [&empty, &binary] {
+        let (code, stdout, stderr) = run(dialguard(&db).args(["import", "--format", "asterisk"]).arg(file));
+        assert_eq!(code, 1, "{stdout} {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        let lower = stdout.to_lowercase();
+        assert!(
+            lower.contains("is empty") || lower.contains("not a text file"),
+            "{stdout}"
+        );
+    }
+}
+
+#[test]
+fn numbers_added_are_listed_and_scope_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let (code, _, stderr) =
+        run(dialguard(&db).args(["numbers", "add", "(415) 555-0100", "+12125550199", "--pool", "sales"]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, _) = run(dialguard(&db).args(["numbers", "list", "--format", "json"]));
+    assert_eq!(code, 0);
+    let listed: Value = serde_json::from_str(&stdout).unwrap();
+    let numbers: Vec<&str> = listed["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["+12125550199", "+14155550100"]);
+    let report = report_json(&db, AT);
+    assert_eq!(report["numbers"].as_array().unwrap().len(), 2);
+
+    let (code, _, stderr) = run(dialguard(&db).args(["numbers", "add", "555", "--pool", "sales"]));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("\"555\""), "the bad number is named: {stderr}");
+}

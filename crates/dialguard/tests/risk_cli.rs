@@ -1,0 +1,308 @@
+//! `dialguard explain` and `dialguard labels` as a user runs them: a real
+//! database, real profile files, exit codes and output checked from outside.
+
+use std::path::Path;
+use std::process::Command;
+
+use assert_cmd::cargo::CommandCargoExt;
+use dialguard_core::{Call, Cause, Direction, E164, Event, Outcome, Source};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::Value;
+
+const OURS: &str = "+14155550100";
+const AT: &str = "2026-03-20T21:30:00Z";
+
+fn dialguard(db: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("dialguard").expect("the binary is built");
+    cmd.arg("--db").arg(db).env_remove("DIALGUARD_PROFILES");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().expect("dialguard runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Two weeks of a campaign whose callees hang up on half the answered
+/// calls, written straight into the log.
+fn hang_up_heavy_history(db: &Path) {
+    let from = E164::parse_valid(OURS).unwrap();
+    let end: Timestamp = AT.parse().unwrap();
+    let mut events = Vec::new();
+    for day in 0..14i64 {
+        for i in 0..80i64 {
+            let started_at = end - SignedDuration::from_hours(24 * day + 5) + SignedDuration::from_secs(i * 200);
+            let (outcome, talk) = match i % 4 {
+                0 => (Outcome::NoAnswer, 0),
+                1 | 2 => (Outcome::Answered, 3),
+                _ => (Outcome::Answered, 120),
+            };
+            events.push(Event::Call(Call {
+                from,
+                to: E164::from_digits_unchecked(12_125_550_000 + (day * 100 + i) as u64),
+                direction: Direction::Outbound,
+                started_at,
+                answered_at: (outcome == Outcome::Answered).then_some(started_at),
+                ended_at: started_at + SignedDuration::from_secs(talk + 5),
+                talk_seconds: talk as u32,
+                outcome,
+                cause: Cause::Unspecified,
+                source: Source::Api,
+                source_id: format!("{day}-{i}"),
+            }));
+        }
+    }
+    let mut log = dialguard_store::open(db).unwrap();
+    log.append("default", &events).unwrap();
+}
+
+fn explain_json(db: &Path, extra: &[&str]) -> Value {
+    let (code, stdout, stderr) = run(dialguard(db)
+        .args(["explain", OURS, "--at", AT, "--format", "json"])
+        .args(extra));
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+fn factor<'a>(assessment: &'a Value, profile: &str, name: &str) -> &'a Value {
+    let score = assessment["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["profile"] == profile)
+        .unwrap();
+    score["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap()
+}
+
+#[test]
+fn explain_names_the_factor_behind_a_hang_up_heavy_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    hang_up_heavy_history(&db);
+
+    let a = explain_json(&db, &[]);
+    assert_eq!(a["number"], OURS);
+    assert_eq!(a["scores"].as_array().unwrap().len(), 3);
+    let short = factor(&a, "hiya", "short_calls");
+    assert_eq!(short["points"], short["weight"]);
+    assert!(
+        short["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("67 % of answered calls lasted 6 s or less"),
+        "{short}"
+    );
+    let rules: Vec<&str> = a["triggers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"short_calls"), "{rules:?}");
+
+    let (code, table, stderr) = run(dialguard(&db).args(["explain", "4155550100", "--at", AT]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(table.starts_with(&format!("{OURS} as of {AT}: ")), "{table}");
+    for needle in [
+        "hiya: ",
+        "tns: ",
+        "first-orion: ",
+        "short_calls",
+        "67 % of answered calls lasted 6 s or less",
+        "quarantine triggers:",
+    ] {
+        assert!(table.contains(needle), "{needle:?} missing from\n{table}");
+    }
+}
+
+#[test]
+fn edited_profiles_replace_the_shipped_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    hang_up_heavy_history(&db);
+    let profiles = dir.path().join("profiles");
+    std::fs::create_dir(&profiles).unwrap();
+    let shipped = dialguard_core::risk::SHIPPED[0].1;
+    let lenient = shipped.replacen(
+        "weight = 30  # [hiya-card] engagement grade",
+        "weight = 0  # turned off here",
+        1,
+    );
+    assert_ne!(lenient, shipped);
+    std::fs::write(profiles.join("lenient.toml"), lenient).unwrap();
+
+    let a = explain_json(&db, &["--profiles", profiles.to_str().unwrap()]);
+    let names: Vec<&str> = a["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["profile"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["lenient"]);
+    assert_eq!(factor(&a, "lenient", "short_calls")["points"], 0.0);
+}
+
+#[test]
+fn a_bad_profile_is_refused_with_its_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    hang_up_heavy_history(&db);
+    let profiles = dir.path().join("profiles");
+    std::fs::create_dir(&profiles).unwrap();
+    let broken = dialguard_core::risk::SHIPPED[0]
+        .1
+        .replacen("strong = 0.20  # [volli]", "strong = 0.05  # [volli]", 1);
+    std::fs::write(profiles.join("hiya.toml"), &broken).unwrap();
+    let line = broken.lines().position(|l| l.starts_with("strong = 0.05")).unwrap() + 1;
+
+    let (code, stdout, stderr) = run(dialguard(&db)
+        .args(["explain", OURS, "--at", AT])
+        .env("DIALGUARD_PROFILES", &profiles));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stderr.contains(&format!(
+            "hiya.toml:{line}: factors.short_calls.strong: 0.05 must be at or above concern (0.15)"
+        )),
+        "{stderr}"
+    );
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (code, _, stderr) = run(dialguard(&db).args(["explain", OURS, "--profiles"]).arg(&empty));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no *.toml profiles in"), "{stderr}");
+}
+
+#[test]
+fn explain_refuses_what_it_cannot_judge() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    hang_up_heavy_history(&db);
+    let (code, _, stderr) = run(dialguard(&db).args(["explain", "+12125550199"]));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("+12125550199 has no calls or labels in the log"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(dialguard(&db).args(["explain", "not-a-number"]));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("number \"not-a-number\""), "{stderr}");
+    let (code, _, _) = run(dialguard(&db).args(["explain", OURS, "--at", "yesterday"]));
+    assert_eq!(code, 2, "a bad --at is a usage error");
+    let (code, _, _) = run(dialguard(&db).args(["explain", OURS, "--format", "csv"]));
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn labels_are_recorded_listed_and_override_health() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    hang_up_heavy_history(&db);
+    let add = |args: &[&str]| run(dialguard(&db).args(["labels", "add", "(415) 555-0100"]).args(args));
+
+    let (code, stdout, stderr) = add(&[
+        "--carrier",
+        "AT&T",
+        "--label",
+        "Spam Likely",
+        "--at",
+        "2026-03-20T12:00:00Z",
+        "--source",
+        "test_call",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("recorded: +14155550100 on att (hiya) showed \"Spam Likely\""),
+        "{stdout}"
+    );
+    let (code, _, stderr) = add(&["--carrier", "t-mobile", "--clean", "--at", "2026-03-20T13:00:00Z"]);
+    assert_eq!(code, 0, "{stderr}");
+
+    let (code, stdout, stderr) = run(dialguard(&db).args([
+        "labels",
+        "list",
+        OURS,
+        "--at",
+        "2026-03-21T00:00:00Z",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let listed: Value = serde_json::from_str(&stdout).unwrap();
+    let carriers = &listed["numbers"][0]["carriers"];
+    assert_eq!(
+        (carriers[0]["carrier"].as_str(), carriers[0]["label"].as_str()),
+        (Some("att"), Some("Spam Likely"))
+    );
+    assert_eq!(
+        (carriers[1]["engine"].as_str(), carriers[1]["label"].as_str()),
+        (Some("first-orion"), None)
+    );
+    assert_eq!(listed["numbers"][0]["history"].as_array().unwrap().len(), 2);
+
+    let (code, table, _) = run(dialguard(&db).args(["labels", "list", "--at", "2026-03-21T00:00:00Z"]));
+    assert_eq!(code, 0);
+    assert!(table.contains("Spam Likely") && table.contains("clean"), "{table}");
+
+    let a = explain_json(&db, &[]);
+    assert_eq!(a["health"], "labeled");
+    assert!(
+        a["triggers"].as_array().unwrap().iter().any(|t| t["rule"] == "label"),
+        "{}",
+        a["triggers"]
+    );
+    // Before the label was seen, the number was not labeled.
+    let earlier = run(dialguard(&db).args(["explain", OURS, "--at", "2026-03-20T11:00:00Z", "--format", "json"])).1;
+    assert_ne!(serde_json::from_str::<Value>(&earlier).unwrap()["health"], "labeled");
+}
+
+#[test]
+fn malformed_label_commands_are_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let add = |args: &[&str]| run(dialguard(&db).args(["labels", "add"]).args(args));
+    let cases: [(&[&str], i32, &str); 6] = [
+        (
+            &[OURS, "--carrier", "sprint", "--clean"],
+            1,
+            "is not a carrier: use att, verizon or tmobile",
+        ),
+        (
+            &[OURS, "--carrier", "att", "--label", "  "],
+            1,
+            "--label needs the text the handset showed",
+        ),
+        (
+            &[OURS, "--carrier", "att", "--label", "Spam", "--source", " "],
+            1,
+            "--source must say how",
+        ),
+        (&["555", "--carrier", "att", "--clean"], 1, "number \"555\""),
+        (&[OURS, "--carrier", "att"], 2, "--label"),
+        (
+            &[OURS, "--carrier", "att", "--label", "Spam", "--clean"],
+            2,
+            "cannot be used with",
+        ),
+    ];
+    for (args, want, message) in cases {
+        let (code, _, stderr) = add(args);
+        assert_eq!(code, want, "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+    let (code, stdout, _) = run(dialguard(&db).args(["labels", "list"]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.starts_with("no label observations"),
+        "nothing was recorded: {stdout}"
+    );
+}

@@ -1,0 +1,167 @@
+//! `dialguard simulate` and `dialguard plan` as a user runs them.
+
+use std::path::Path;
+use std::process::Command;
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::Value;
+
+fn dialguard(db: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("dialguard").expect("the binary is built");
+    cmd.arg("--db").arg(db);
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().expect("dialguard runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const SMALL: [&str; 10] = [
+    "--days",
+    "3",
+    "--contacts",
+    "2000",
+    "--numbers",
+    "4",
+    "--calls-per-minute",
+    "1",
+    "--history-days",
+    "2",
+];
+
+#[test]
+fn simulate_prints_the_strategies_side_by_side_and_is_repeatable() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let json = |extra: &[&str]| {
+        let (code, out, err) = run(dialguard(&db)
+            .arg("simulate")
+            .args(SMALL)
+            .args(extra)
+            .args(["--format", "json"]));
+        assert_eq!(code, 0, "{err}");
+        assert!(err.is_empty(), "no progress bar when stderr is not a terminal: {err}");
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    let first = json(&[]);
+    let names: Vec<&str> = first["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["strategy"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["round_robin", "capped", "dialguard"]);
+    assert_eq!(first["strategies"][2]["violating_calls"], 0);
+    assert_eq!(first, json(&[]), "same seed, same table");
+    assert_ne!(first["strategies"], json(&["--seed", "2"])["strategies"]);
+    let one = json(&["--strategies", "capped"]);
+    assert_eq!(one["strategies"].as_array().unwrap().len(), 1);
+
+    let (code, table, _) = run(dialguard(&db).arg("simulate").args(SMALL));
+    assert_eq!(code, 0);
+    for row in [
+        "conversations",
+        "label-days",
+        "legal violations",
+        "numbers ever labeled",
+        "denials",
+    ] {
+        assert!(table.contains(row), "{row} in {table}");
+    }
+}
+
+#[test]
+fn simulate_refuses_bad_settings_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let cases: &[(&[&str], &str)] = &[
+        (&["--strategies", "rotate"], "round_robin, capped or dialguard"),
+        (&["--days", "0"], "days"),
+        (&["--calls-per-minute", "0"], "calls_per_minute"),
+        (&["--severity", "0"], "severity"),
+        (&["--cap", "0"], "capped_daily_cap"),
+    ];
+    for (args, mentions) in cases {
+        let base = ["--contacts", "2000", "--numbers", "4", "--history-days", "1"];
+        let (code, _, err) = run(dialguard(&db).arg("simulate").args(base).args(*args));
+        assert_ne!(code, 0, "{args:?}");
+        assert!(err.contains(mentions), "{args:?}: {err}");
+    }
+    let bad = dir.path().join("engines.toml");
+    std::fs::write(&bad, "[att]\nlabel_at = 'high'\n").unwrap();
+    let (code, _, err) = run(dialguard(&db).arg("simulate").arg("--engines").arg(&bad));
+    assert_ne!(code, 0);
+    assert!(err.contains("engines.toml") && err.contains("--print-engines"), "{err}");
+}
+
+#[test]
+fn the_engines_printed_can_be_edited_and_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let (code, printed, _) = run(dialguard(&db).args(["simulate", "--print-engines"]));
+    assert_eq!(code, 0);
+    assert!(
+        printed.contains("[verizon]") && printed.contains("label_at"),
+        "{printed}"
+    );
+    let file = dir.path().join("harsh.toml");
+    std::fs::write(
+        &file,
+        printed
+            .replace("label_at = 40.0", "label_at = 10.0")
+            .replace("clear_below = 20.0", "clear_below = 5.0"),
+    )
+    .unwrap();
+    let labels = |extra: &[&str]| {
+        let (code, out, err) = run(dialguard(&db)
+            .arg("simulate")
+            .args(SMALL)
+            .args(["--strategies", "round_robin", "--format", "json"])
+            .args(extra));
+        assert_eq!(code, 0, "{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        v["strategies"][0]["label_days"].as_f64().unwrap()
+    };
+    let harsh = labels(&["--engines", file.to_str().unwrap()]);
+    let usual = labels(&[]);
+    assert!(harsh > usual, "a harsher engine labels more: {harsh} vs {usual}");
+    assert!(labels(&["--severity", "0.3"]) < usual, "a milder one less");
+}
+
+#[test]
+fn simulate_records_each_strategy_into_its_own_tenant_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sim.db");
+    let args = ["--strategies", "dialguard", "--record", "--format", "json"];
+    let (code, _, err) = run(dialguard(&db).arg("simulate").args(SMALL).args(args));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("sim-dialguard"), "{err}");
+    let (code, _, err) = run(dialguard(&db).arg("simulate").args(SMALL).args(args));
+    assert_ne!(code, 0, "a second run would mix two campaigns");
+    assert!(err.contains("fresh file with --db"), "{err}");
+}
+
+#[test]
+fn plan_sizes_a_pool_for_a_volume() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let (code, out, err) = run(dialguard(&db).args(["plan", "--calls-per-day", "20000", "--format", "json"]));
+    assert_eq!(code, 0, "{err}");
+    let plan: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(plan["mature"]["per_number_daily"], 150);
+    assert_eq!(plan["mature"]["working"], 134);
+    assert_eq!(plan["mature"]["total"], 161);
+    let (code, table, _) = run(dialguard(&db).args(["plan", "--calls-per-day", "3000"]));
+    assert_eq!(code, 0);
+    assert!(table.contains("3000 calls a day") && table.contains("tns"), "{table}");
+    for bad in [["--calls-per-day", "0"], ["--calls-per-day", "x"]] {
+        let (code, _, err) = run(dialguard(&db).arg("plan").args(bad));
+        assert_ne!(code, 0);
+        assert!(err.contains("calls_per_day") || err.contains("calls-per-day"), "{err}");
+    }
+}
