@@ -198,6 +198,11 @@ pub struct Engine {
     assessments: HashMap<E164, Assessment>,
     /// Numbers with new evidence since their latest assessment.
     dirty: HashSet<E164>,
+    /// Dirty numbers whose new evidence is a label or a complaint: they are
+    /// assessed at the next tick whatever the throttle, because a label
+    /// stops a number at once (SPEC §2.4), even when the clock has not
+    /// moved since the last assessment.
+    urgent: HashSet<E164>,
     /// Numbers whose arrival was checked for a label or complaints.
     arrival_checked: HashSet<E164>,
     last_sweep: Option<Timestamp>,
@@ -217,6 +222,7 @@ impl Engine {
             tracker: RiskTracker::new(),
             assessments: HashMap::new(),
             dirty: HashSet::new(),
+            urgent: HashSet::new(),
             arrival_checked: HashSet::new(),
             last_sweep: None,
             pools: PoolBudgets::default(),
@@ -282,6 +288,9 @@ impl Engine {
             && self.is_registered(number)
         {
             self.dirty.insert(number);
+            if matches!(event, Event::Label(_) | Event::Complaint(_)) {
+                self.urgent.insert(number);
+            }
         }
     }
 
@@ -357,6 +366,9 @@ impl Engine {
     fn reassess_due(&self, number: E164, now: Timestamp) -> bool {
         if !self.dirty.contains(&number) {
             return false;
+        }
+        if self.urgent.contains(&number) {
+            return true;
         }
         self.assessments
             .get(&number)
@@ -599,6 +611,7 @@ impl Engine {
     /// as the scores say, and pushes its risk and caps into the guard.
     fn reassess(&mut self, number: E164, now: Timestamp, out: &mut Vec<Event>) {
         self.dirty.remove(&number);
+        self.urgent.remove(&number);
         let assessment = risk::assess(&self.ledger, &self.labels, &self.config.risk, number, now);
         let health = self.tracker.observe_assessment(&assessment, &self.config.risk);
         self.guard.set_risk(number, max_score(&assessment));

@@ -142,12 +142,14 @@ impl Server {
             }
             let tenant = Tenant::new(name.clone(), engine, clock);
             let seq = replay(log.as_ref(), &tenant, &mut replayed)?;
-            let changes = {
-                let now = tenant.clock.now();
-                tenant
-                    .last_tick
-                    .store(writer::ns(now), std::sync::atomic::Ordering::Release);
-                tenant.engine.lock().tick(now)
+            let changes = match tenant.clock.tick_instant() {
+                Some(now) => {
+                    tenant
+                        .last_tick
+                        .store(writer::ns(now), std::sync::atomic::Ordering::Release);
+                    tenant.engine.lock().tick(now)
+                }
+                None => Vec::new(),
             };
             let seq = if changes.is_empty() {
                 seq

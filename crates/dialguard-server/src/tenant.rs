@@ -65,6 +65,19 @@ impl Clock {
         }
     }
 
+    /// The instant to move the engine's calendar to, if there is one: the
+    /// machine's time, or the latest instant a request carried. An event
+    /// clock that has seen none has no "now" to tick to: ticking at the
+    /// machine's time would put the engine's calendar wherever the machine
+    /// is, not where the harness's days are, and the next sweep would wait
+    /// for that instant to come round.
+    pub fn tick_instant(&self) -> Option<Timestamp> {
+        match self.mode {
+            ClockMode::Wall => Some(Timestamp::now()),
+            ClockMode::Event => self.latest(),
+        }
+    }
+
     /// The latest instant seen (event clock), if any.
     pub fn latest(&self) -> Option<Timestamp> {
         let ns = self.latest_ns.load(Ordering::Acquire);

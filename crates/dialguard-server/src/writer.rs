@@ -265,9 +265,13 @@ impl Writer {
             for event in &fresh {
                 engine.apply(event);
             }
-            let now = tenant.clock.now();
-            tenant.last_tick.store(ns(now), Ordering::Release);
-            engine.tick(now)
+            match tenant.clock.tick_instant() {
+                Some(now) => {
+                    tenant.last_tick.store(ns(now), Ordering::Release);
+                    engine.tick(now)
+                }
+                None => Vec::new(),
+            }
         };
         self.write_derived(&tenant, &changes);
         for ((_, reply), written) in group.into_iter().zip(written) {
@@ -312,9 +316,11 @@ impl Writer {
     }
 
     fn tick(&mut self, tenant: &Tenant) {
+        let Some(now) = tenant.clock.tick_instant() else {
+            return;
+        };
         let changes = {
             let mut engine = tenant.engine.lock();
-            let now = tenant.clock.now();
             tenant.last_tick.store(ns(now), Ordering::Release);
             engine.tick(now)
         };

@@ -136,7 +136,7 @@ fn the_pool_page_leads_to_a_number_page_with_charts_and_factors() {
     }
     assert!(
         pool.contains("class=\"badge health labeled\""),
-        "the labeled number shows as labeled"
+        "the labeled number shows as labeled: {pool}"
     );
     screenshot(&browser, &server.url("/"), &artifacts().join("pool.png"), 700);
 

@@ -1,8 +1,9 @@
-//! How fast the SQLite log takes in calls and gives them back.
+//! How fast the logs take in calls and give them back: SQLite, and
+//! PostgreSQL beside it when `--pg` names a server.
 //!
 //! ```text
 //! cargo run --release -p dialguard-store --example ingest_bench -- \
-//!     [CALLS] [--batch N] [--ordered-ids] [--db PATH]
+//!     [CALLS] [--batch N] [--ordered-ids] [--db PATH] [--pg URL]
 //! ```
 //!
 //! Generates CALLS synthetic call records (1,000,000 unless given) shaped like
@@ -13,12 +14,16 @@
 //! one call (which reads every stored id), reopens it and replays it, and
 //! last appends and replays complaints, which are stored as JSON rows, for
 //! comparison. The file is in a temporary directory unless `--db` names one.
+//!
+//! With `--pg URL` the same batches then go through the same steps into
+//! PostgreSQL, in a schema of their own (`dialguard_bench_<pid>`) that is
+//! dropped at the end.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use dialguard_core::{Call, Cause, Complaint, Direction, E164, Event, Outcome, Source};
-use dialguard_store::{EventLog, SqliteLog};
+use dialguard_store::{EventLog, PgLog, SqliteLog};
 use jiff::{SignedDuration, Timestamp};
 
 const TENANT: &str = "bench";
@@ -28,6 +33,7 @@ struct Options {
     batch: usize,
     ordered_ids: bool,
     db: Option<PathBuf>,
+    pg: Option<String>,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,13 +44,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let events: Vec<Event> = (0..calls as u64)
         .map(|i| Event::Call(synthetic_call(i, options.ordered_ids)))
         .collect();
+    let complaints: Vec<Event> = (0..(calls / 10) as u64).map(synthetic_complaint).collect();
     println!(
-        "{calls} calls, {} ids, batches of {}, {}",
+        "{calls} calls, {} ids, batches of {}",
         if options.ordered_ids { "time-ordered" } else { "random" },
         options.batch,
-        path.display()
     );
 
+    println!("== SQLite, {}", path.display());
     let mut log = SqliteLog::open(&path)?;
     let (accepted, took) = timed(|| append_all(&mut log, &events, options.batch, |a| a.accepted));
     report("append", accepted?, took);
@@ -75,9 +82,56 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         bytes as f64 / calls.max(1) as f64
     );
 
-    let complaints: Vec<Event> = (0..(calls / 10) as u64).map(synthetic_complaint).collect();
     let mut log = SqliteLog::open(&path)?;
     let (accepted, took) = timed(|| append_all(&mut log, &complaints, options.batch, |a| a.accepted));
+    report("append complaints (JSON)", accepted?, took);
+    let (replayed, took) = timed(|| count_replayed(&log, "bench-json", &mut 0));
+    report("replay complaints (JSON)", replayed?, took);
+    drop(log);
+
+    if let Some(url) = &options.pg {
+        let schema = format!("dialguard_bench_{}", std::process::id());
+        println!("== PostgreSQL, {url} (schema {schema})");
+        let result = bench_pg(url, &schema, &events, &complaints, options.batch);
+        let mut admin = postgres::Client::connect(url, postgres::NoTls)?;
+        admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))?;
+        result?;
+    }
+    Ok(())
+}
+
+/// The same steps as for SQLite, but for the first append after opening,
+/// which reads nothing: PostgreSQL deduplicates with its index.
+fn bench_pg(
+    url: &str,
+    schema: &str,
+    events: &[Event],
+    complaints: &[Event],
+    batch: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut log = PgLog::connect_with_schema(url, schema)?;
+    let (accepted, took) = timed(|| append_all(&mut log, events, batch, |a| a.accepted));
+    report("append", accepted?, took);
+    let (duplicates, took) = timed(|| append_all(&mut log, events, batch, |a| a.duplicates));
+    report("re-append (all duplicates)", duplicates?, took);
+    drop(log);
+
+    let log = PgLog::connect_with_schema(url, schema)?;
+    let mut talk_seconds = 0u64;
+    let (replayed, took) = timed(|| count_replayed(&log, TENANT, &mut talk_seconds));
+    report("replay", replayed?, took);
+    let mut admin = postgres::Client::connect(url, postgres::NoTls)?;
+    let bytes: i64 = admin
+        .query_one(&format!("SELECT pg_total_relation_size('{schema}.calls')"), &[])?
+        .get(0);
+    println!(
+        "{:>28}: {:.0} bytes/call with indexes ({bytes} bytes; {talk_seconds} s of talk)",
+        "calls table",
+        bytes as f64 / events.len().max(1) as f64
+    );
+
+    let mut log = log;
+    let (accepted, took) = timed(|| append_all(&mut log, complaints, batch, |a| a.accepted));
     report("append complaints (JSON)", accepted?, took);
     let (replayed, took) = timed(|| count_replayed(&log, "bench-json", &mut 0));
     report("replay complaints (JSON)", replayed?, took);
@@ -90,6 +144,7 @@ fn options() -> Result<Options, String> {
         batch: 10_000,
         ordered_ids: false,
         db: None,
+        pg: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -100,6 +155,7 @@ fn options() -> Result<Options, String> {
             }
             "--ordered-ids" => options.ordered_ids = true,
             "--db" => options.db = Some(value("--db")?.into()),
+            "--pg" => options.pg = Some(value("--pg")?),
             calls => options.calls = calls.parse().map_err(|e| format!("CALLS {calls:?}: {e}"))?,
         }
     }
@@ -107,7 +163,7 @@ fn options() -> Result<Options, String> {
 }
 
 fn append_all(
-    log: &mut SqliteLog,
+    log: &mut dyn EventLog,
     events: &[Event],
     batch: usize,
     counted: fn(dialguard_store::Appended) -> usize,
@@ -124,7 +180,11 @@ fn append_all(
     Ok(total)
 }
 
-fn count_replayed(log: &SqliteLog, tenant: &str, talk_seconds: &mut u64) -> Result<usize, dialguard_store::StoreError> {
+fn count_replayed(
+    log: &dyn EventLog,
+    tenant: &str,
+    talk_seconds: &mut u64,
+) -> Result<usize, dialguard_store::StoreError> {
     let mut replayed = 0;
     log.replay(tenant, 0, &mut |_, event| {
         replayed += 1;

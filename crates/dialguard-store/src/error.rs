@@ -19,7 +19,7 @@ pub enum StoreError {
     Locked { db: String },
 
     #[error(
-        "{db} is not a dialguard database ({detail}); pass --db with a dialguard database or a path that does not exist yet"
+        "{db} is not a dialguard database ({detail}); pass --db (or --database-url) with a dialguard database or one that does not exist yet"
     )]
     NotDialguard { db: String, detail: String },
 
@@ -59,6 +59,20 @@ pub enum StoreError {
         #[source]
         source: Source,
     },
+
+    #[error(
+        "cannot connect to {db} ({source}); check that PostgreSQL is running there and that the URL's host, port, user and database are right"
+    )]
+    Unreachable {
+        db: String,
+        #[source]
+        source: Source,
+    },
+
+    #[error(
+        "{url} is not a database dialguard can open: {detail}; give a PostgreSQL URL such as postgres://user@host:5432/dbname"
+    )]
+    BadUrl { url: String, detail: String },
 
     #[error("cannot open {db} ({source}); check that its directory exists and is writable")]
     Open {

@@ -1,8 +1,9 @@
 //! dialguard's durable, append-only event log.
 //!
 //! Everything dialguard knows is a fold of [`Event`]s; this crate keeps them.
-//! A log is per machine (one SQLite file by default, PostgreSQL later) and
-//! shared by tenants: every entry belongs to one tenant, and a tenant's
+//! A log is one SQLite file by default ([`open`]), or a PostgreSQL schema
+//! that several processes and machines share ([`open_url`]), and is shared
+//! by tenants: every entry belongs to one tenant, and a tenant's
 //! [`EventLog::replay`] and [`EventLog::count`] see its own entries only.
 //!
 //! The contract every backend keeps, checked by the shared [`conformance`]
@@ -23,8 +24,10 @@
 //!   empty source ids), so importers can turn them into row errors before
 //!   they reach a batch.
 
+mod codec;
 pub mod conformance;
 mod error;
+mod postgres;
 mod sqlite;
 mod storable;
 
@@ -32,6 +35,7 @@ use std::path::Path;
 
 pub use dialguard_core::Event;
 pub use error::StoreError;
+pub use postgres::PgLog;
 pub use sqlite::SqliteLog;
 pub use storable::{EARLIEST, LATEST, Unstorable, check_storable};
 
@@ -70,4 +74,24 @@ pub struct Appended {
 /// log at `db`.
 pub fn open(db: &Path) -> Result<Box<dyn EventLog + Send>, StoreError> {
     Ok(Box::new(SqliteLog::open(db)?))
+}
+
+/// Opens (creating and migrating if needed) the log a database URL names:
+/// `postgres://…` or `postgresql://…` is a [`PgLog`] in the connection's
+/// current schema. Anything else is [`StoreError::BadUrl`], naming the
+/// schemes accepted.
+pub fn open_url(url: &str) -> Result<Box<dyn EventLog + Send>, StoreError> {
+    let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+    match scheme {
+        Some("postgres" | "postgresql") => Ok(Box::new(PgLog::connect(url)?)),
+        _ => Err(StoreError::BadUrl {
+            url: postgres::url::without_password(url),
+            detail: match scheme {
+                Some(scheme) => {
+                    format!("its scheme is {scheme}://, and dialguard accepts postgres:// and postgresql://")
+                }
+                None => "it does not start with postgres:// or postgresql://, the schemes dialguard accepts".to_owned(),
+            },
+        }),
+    }
 }

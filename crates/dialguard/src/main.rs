@@ -57,6 +57,8 @@ enum Command {
     History(cmd::lifecycle::HistoryArgs),
     /// Run one campaign several ways (round-robin, a fixed cap, dialguard) against emulated analytics engines.
     Simulate(Box<cmd::sim::SimulateArgs>),
+    /// Simulate the default campaign into a fresh log and serve its dashboard (prints the URL).
+    Demo(Box<cmd::sim::DemoArgs>),
     /// How many numbers a pool needs to carry a daily volume inside the profiles' allowances.
     Plan(cmd::sim::PlanArgs),
 }
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         Command::Export(args) => cmd::lifecycle::export(&cli.db, args),
         Command::History(args) => cmd::lifecycle::history(&cli.db, args),
         Command::Simulate(args) => cmd::sim::simulate(&cli.db, *args),
+        Command::Demo(args) => cmd::sim::demo(*args),
         Command::Plan(args) => cmd::sim::plan(args),
     };
     match result {

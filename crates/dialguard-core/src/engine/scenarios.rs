@@ -338,11 +338,25 @@ fn an_operator_moves_a_number_by_hand_and_the_move_is_checked() {
         "resting by hand opens a plan"
     );
     assert_eq!(engine.decide(&request(person(1), true), now).caller_id(), None);
-    let cases: [(E164, NumberState, Timestamp, &str, &str); 4] = [
+    let cases: [(E164, NumberState, Timestamp, &str, &str); 6] = [
         (B, NumberState::Active, now, "why", "not a registered number"),
         (A, NumberState::Resting, now, "why", "already resting"),
         (A, NumberState::Active, now, "  ", "needs a reason"),
         (A, NumberState::Active, now - day(1), "why", "before it"),
+        (
+            A,
+            NumberState::RehabModerate,
+            now,
+            "why",
+            "cannot go from resting to rehab_moderate by hand",
+        ),
+        (
+            A,
+            NumberState::Watch,
+            now,
+            "why",
+            "may move it to rehab_limited, active, retired",
+        ),
     ];
     for (number, state, at, reason, says) in cases {
         let err = engine.set_state(number, state, at, reason).unwrap_err().to_string();
@@ -506,4 +520,23 @@ fn a_label_that_does_not_quarantine_puts_the_number_on_watch_until_it_clears() {
         (back.state, back.reason.as_str()),
         (NumberState::Active, "score back to healthy (healthy)")
     );
+}
+
+#[test]
+fn a_label_stops_the_number_at_the_next_tick_even_when_time_has_not_moved() {
+    let now = t("2025-03-04T15:00:00Z");
+    let mut engine = super::tests::engine(&[register(A, NumberState::Active, now - day(1))]);
+    assert!(engine.tick(now).is_empty(), "a quiet number stays as it is");
+    // Observed a moment later in event time: well inside the re-assessment
+    // throttle, but a label is not evidence to sit on.
+    engine.apply(&label(A, Carrier::Verizon, Some("Spam Likely"), now));
+    let changes = engine.tick(now);
+    assert!(
+        changes
+            .iter()
+            .any(|e| matches!(e, Event::StateChanged(s) if s.number == A && s.state == NumberState::Quarantined)),
+        "{changes:?}"
+    );
+    assert_eq!(engine.lifecycle().state(A), Some(NumberState::Resting));
+    assert_eq!(engine.decide(&request(person(1), true), now).caller_id(), None);
 }

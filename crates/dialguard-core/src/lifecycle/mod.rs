@@ -139,6 +139,54 @@ pub enum MoveError {
         since: Timestamp,
         at: Timestamp,
     },
+    #[error("{number} cannot go from {from} to {to} by hand: {why}. From {from} an operator may move it to {allowed}")]
+    Illegal {
+        number: E164,
+        from: &'static str,
+        to: &'static str,
+        why: &'static str,
+        allowed: String,
+    },
+}
+
+impl NumberState {
+    /// Where an operator may move a number in this state, and why the other
+    /// moves are refused. Stopping a number (quarantine, rest, retirement)
+    /// is always allowed, and so is ending a remediation early (back to
+    /// `active`: the operator's reason goes in the history). The
+    /// rehabilitation phases belong to a plan: they are reached from a
+    /// rest, in order, never from calling. `aging` and `watch` describe a
+    /// number in service, and a retired number comes back only as a new
+    /// one (`aging`).
+    pub fn operator_moves(self) -> (&'static [NumberState], &'static str) {
+        use NumberState::*;
+        match self {
+            Aging | Active | Watch => (
+                &[Aging, Active, Watch, Quarantined, Resting, Retired],
+                "the rehabilitation phases follow a rest; rest the number first",
+            ),
+            Quarantined => (
+                &[Resting, RehabLimited, Active, Retired],
+                "a quarantined number rests, or calls again through the limited phase",
+            ),
+            Resting => (
+                &[RehabLimited, Active, Retired],
+                "after a rest a number calls again through the limited phase, or goes back to active",
+            ),
+            RehabLimited => (
+                &[RehabModerate, Resting, Quarantined, Active, Retired],
+                "aging and watch are states of a number in service; end the plan with active first",
+            ),
+            RehabModerate => (
+                &[Active, RehabLimited, Resting, Quarantined, Retired],
+                "aging and watch are states of a number in service; end the plan with active first",
+            ),
+            Retired => (
+                &[Aging],
+                "a retired number comes back only as a new one, ramped up again",
+            ),
+        }
+    }
 }
 
 /// Every owned number's state, plans and history.
@@ -313,6 +361,16 @@ impl Lifecycle {
                 state: to.as_str(),
             });
         }
+        let (allowed, why) = record.state.operator_moves();
+        if !allowed.contains(&to) {
+            return Err(MoveError::Illegal {
+                number,
+                from: record.state.as_str(),
+                to: to.as_str(),
+                why,
+                allowed: allowed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+            });
+        }
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(MoveError::NoReason);
@@ -330,5 +388,45 @@ impl Lifecycle {
             at,
             reason: format!("operator: {reason}"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NumberState;
+
+    /// Every operator move, written out as a matrix (row: from, column:
+    /// to; `y` allowed, `.` refused, `=` the same state) in the column
+    /// order of [`NumberState::ALL`]: aging, active, watch, quarantined,
+    /// resting, rehab_limited, rehab_moderate, retired.
+    const MOVES: [(&str, &str); 8] = [
+        ("aging", "=yyyy..y"),
+        ("active", "y=yyy..y"),
+        ("watch", "yy=yy..y"),
+        ("quarantined", ".y.=yy.y"),
+        ("resting", ".y..=y.y"),
+        ("rehab_limited", ".y.yy=yy"),
+        ("rehab_moderate", ".y.yyy=y"),
+        ("retired", "y......="),
+    ];
+
+    #[test]
+    fn operator_moves_follow_the_matrix() {
+        for (from, row) in MOVES {
+            let from_state = NumberState::from_name(from).unwrap();
+            let (allowed, why) = from_state.operator_moves();
+            assert!(!why.is_empty());
+            let cells: Vec<char> = row.chars().collect();
+            assert_eq!(cells.len(), 8, "row {from}");
+            for (to, cell) in NumberState::ALL.iter().zip(cells) {
+                let legal = allowed.contains(to);
+                match cell {
+                    'y' => assert!(legal, "{from} → {} should be allowed", to.as_str()),
+                    '.' => assert!(!legal, "{from} → {} should be refused", to.as_str()),
+                    '=' => assert_eq!(*to, from_state, "the diagonal of {from}"),
+                    _ => unreachable!(),
+                }
+            }
+        }
     }
 }

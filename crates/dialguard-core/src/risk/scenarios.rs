@@ -136,7 +136,7 @@ fn hang_up_heavy_campaign_trips_short_calls_factor() {
 fn complained_about_number_trips_complaints_factor() {
     let mut c = established(5);
     c.spread(40, today(), 5 * 3_600, Reaction::CAREFUL);
-    for h in [70, 50, 30, 5] {
+    for h in [90, 70, 50, 30, 5] {
         c.complaint(now() - secs(h * 3_600));
     }
     let a = assess_now(&c, &Labels::new());
@@ -145,7 +145,7 @@ fn complained_about_number_trips_complaints_factor() {
     assert_eq!(hiya.level, Level::AtRisk, "Hiya weighs complaints most: {}", hiya.value);
     assert_eq!(
         hiya.factor(FactorName::Complaints).to_string(),
-        "4 complaints in the last 7 days; profile concern from 1, strong from 3"
+        "5 complaints in the last 7 days; profile concern from 1, strong from 3"
     );
     assert_eq!(a.health, Health::AtRisk);
     let rules: Vec<TriggerRule> = a.triggers.iter().map(|t| t.rule).collect();
@@ -154,7 +154,7 @@ fn complained_about_number_trips_complaints_factor() {
     assert_eq!(change.state, NumberState::Quarantined);
     assert_eq!(
         change.reason,
-        "complaints: 4 complaints in the last 7 days; limit: more than 2"
+        "complaints: 5 complaints in the last 7 days; limit: more than 4"
     );
 }
 

@@ -259,7 +259,7 @@ pub async fn change_state(
             "reason",
             "is empty: say who asked and why; it goes in the number's history",
         ),
-        MoveError::AlreadyThere { .. } => ApiError::conflict("state", e.to_string()),
+        MoveError::AlreadyThere { .. } | MoveError::Illegal { .. } => ApiError::conflict("state", e.to_string()),
         MoveError::BeforeLastChange { .. } => ApiError::conflict("at", e.to_string()),
     })?;
     state

@@ -26,7 +26,6 @@
 //! ordered ones.
 
 mod call_keys;
-mod codec;
 mod schema;
 
 use std::path::Path;
@@ -35,6 +34,7 @@ use std::time::Duration;
 use dialguard_core::Event;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use crate::codec::{self, CallColumns};
 use crate::storable::nanos;
 use crate::{Appended, EventLog, StoreError, check_storable};
 use call_keys::{CallKeys, Slots};
@@ -139,8 +139,7 @@ impl EventLog for SqliteLog {
         let after = i64::try_from(after_seq).unwrap_or(i64::MAX);
         let mut calls_stmt = tx
             .prepare_cached(&format!(
-                "SELECT {} FROM calls WHERE tenant = ?1 AND seq > ?2 ORDER BY seq",
-                codec::SELECT_COLUMNS
+                "SELECT {CALL_COLUMNS} FROM calls WHERE tenant = ?1 AND seq > ?2 ORDER BY seq"
             ))
             .doing(db, "reading calls")?;
         let mut others_stmt = tx
@@ -252,7 +251,7 @@ fn write_batch(
                 slot.is_some()
             }
             other => {
-                let payload = serde_json::to_string(other).map_err(|e| StoreError::Backend {
+                let payload = codec::encode_payload(other).map_err(|e| StoreError::Backend {
                     db: db.to_owned(),
                     doing: "encoding an event as JSON",
                     source: e.into(),
@@ -325,7 +324,7 @@ impl<'stmt, 'a> Merge<'stmt, 'a> {
             return Ok(None);
         };
         let seq = seq_of(row, db)?;
-        let call = codec::decode(row).map_err(|reason| unreadable(db, seq, reason))?;
+        let call = read_call(row).map_err(|reason| unreadable(db, seq, reason))?;
         Ok(Some((seq, call)))
     }
 
@@ -339,9 +338,33 @@ impl<'stmt, 'a> Merge<'stmt, 'a> {
             .get_ref(1)
             .and_then(|value| Ok(value.as_str()?))
             .map_err(|e| unreadable(db, seq, format!("column payload: {e}")))?;
-        let event = serde_json::from_str(payload).map_err(|e| unreadable(db, seq, format!("payload: {e}")))?;
+        let event = codec::decode_payload(payload).map_err(|reason| unreadable(db, seq, reason))?;
         Ok(Some((seq, event)))
     }
+}
+
+/// The `SELECT` list [`read_call`] reads, `seq` first.
+const CALL_COLUMNS: &str = "seq, source, source_id, from_number, to_number, \
+     direction, started_ns, answered_ns, ended_ns, talk_seconds, outcome, cause";
+
+/// Reads a row selected with [`CALL_COLUMNS`] (after `seq`).
+fn read_call(row: &rusqlite::Row<'_>) -> Result<dialguard_core::Call, String> {
+    fn get<T: rusqlite::types::FromSql>(row: &rusqlite::Row<'_>, index: usize, name: &str) -> Result<T, String> {
+        row.get(index).map_err(|e| format!("column {name}: {e}"))
+    }
+    codec::decode(CallColumns {
+        source: get(row, 1, "source")?,
+        source_id: get(row, 2, "source_id")?,
+        from: get(row, 3, "from_number")?,
+        to: get(row, 4, "to_number")?,
+        direction: get(row, 5, "direction")?,
+        started_ns: get(row, 6, "started_ns")?,
+        answered_ns: get(row, 7, "answered_ns")?,
+        ended_ns: get(row, 8, "ended_ns")?,
+        talk_seconds: get(row, 9, "talk_seconds")?,
+        outcome: get(row, 10, "outcome")?,
+        cause: get(row, 11, "cause")?,
+    })
 }
 
 fn seq_of(row: &rusqlite::Row<'_>, db: &str) -> Result<u64, StoreError> {

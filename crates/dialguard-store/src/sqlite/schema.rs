@@ -10,12 +10,13 @@
 //! # Layout, and why
 //!
 //! Calls are nearly every event and imports bring millions of them, so they
-//! get their own table of integer columns (see `codec`): numbers as digits,
-//! instants as nanoseconds, enums as small codes, about 100 bytes a call on
-//! disk. The table is `WITHOUT ROWID` with the key `(tenant, seq)`, so a
-//! tenant's calls sit together in log order: an append writes at the end of
-//! the tenant's range, and a replay or a count reads one range, with no
-//! second index to keep up or to look rows up through.
+//! get their own table of integer columns (see the crate's `codec`):
+//! numbers as digits, instants as nanoseconds, enums as small codes, about
+//! 100 bytes a call on disk. The table is `WITHOUT ROWID` with the key
+//! `(tenant, seq)`, so a tenant's calls sit together in log order: an
+//! append writes at the end of the tenant's range, and a replay or a count
+//! reads one range, with no second index to keep up or to look rows up
+//! through.
 //!
 //! There is no unique index on a call's source id: deduplication is done
 //! against an in-memory table of ids (see `call_keys` for why and what it

@@ -43,6 +43,18 @@ enum Clock {
     Event,
 }
 
+/// Serves a log recorded by a simulation: the event clock (its "now" is the
+/// recording's last instant), no tokens, no Do-Not-Call list.
+pub fn serve_recorded(db: &Path, listen: SocketAddr) -> Result<ExitCode> {
+    let args = Args {
+        listen,
+        clock: Clock::Event,
+        config: None,
+        dnc: None,
+    };
+    run(db, args)
+}
+
 pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
     let config = match &args.config {
         Some(path) => ServerConfig::load(path)?,

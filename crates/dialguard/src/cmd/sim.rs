@@ -104,6 +104,43 @@ struct Comparison<'a> {
 }
 
 pub fn simulate(db: &Path, args: SimulateArgs) -> Result<ExitCode> {
+    simulate_into(db, args, &tenant)
+}
+
+/// `dialguard demo`: the default comparison recorded into a fresh log, the
+/// dialguard strategy's run as the log's default tenant (the one a server
+/// without tokens serves), then the dashboard on it with the event clock,
+/// so "now" is the end of the simulated campaign.
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Address and port for the dashboard (loopback only: the demo has no tokens).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    #[command(flatten)]
+    sim: SimulateArgs,
+}
+
+pub fn demo(args: DemoArgs) -> Result<ExitCode> {
+    let db = std::env::temp_dir().join(format!("dialguard-demo-{}.db", std::process::id()));
+    for stale in [db.clone(), db.with_extension("db-wal"), db.with_extension("db-shm")] {
+        let _ = std::fs::remove_file(stale);
+    }
+    let sim = SimulateArgs {
+        record: true,
+        ..args.sim
+    };
+    eprintln!("simulating the campaign three ways into {} …", db.display());
+    simulate_into(&db, sim, &|strategy| match strategy {
+        StrategyKind::Dialguard => dialguard_server::config::DEFAULT_TENANT.to_owned(),
+        other => tenant(other),
+    })?;
+    eprintln!(
+        "serving the dialguard run; the other strategies are in the same log under their own tenants. Ctrl-C stops."
+    );
+    crate::cmd::serve::serve_recorded(&db, args.listen)
+}
+
+fn simulate_into(db: &Path, args: SimulateArgs, tenant: &dyn Fn(StrategyKind) -> String) -> Result<ExitCode> {
     let engines = match &args.engines {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -149,7 +186,7 @@ pub fn simulate(db: &Path, args: SimulateArgs) -> Result<ExitCode> {
             .expect("the template is valid"),
     );
     let reports = if args.record {
-        record_runs(db, &sim, &strategies, &bar)?
+        record_runs(db, &sim, &strategies, tenant, &bar)?
     } else {
         sim.run_all(&strategies, &|_, _| bar.inc(1))?
     };
@@ -216,6 +253,7 @@ fn record_runs(
     db: &Path,
     sim: &Simulator,
     strategies: &[StrategyKind],
+    tenant: &dyn Fn(StrategyKind) -> String,
     bar: &ProgressBar,
 ) -> Result<Vec<StrategyReport>> {
     let mut log = SqliteLog::open(db).with_context(|| format!("opening the event log {}", db.display()))?;

@@ -1,15 +1,19 @@
-//! A call as one row of integer columns, and back.
+//! Events as rows, the same for every backend.
 //!
 //! Calls are nearly every event in the log, so they get a typed row rather
 //! than a JSON payload: numbers as their digits, instants as nanoseconds,
-//! enums as small integers. The integer codes below are part of the file
-//! format: a code, once written, keeps its meaning forever, and a new
-//! variant in the core gets a new code here (the `match`es are exhaustive, so
-//! forgetting is a compile error).
+//! enums as small integers. Every other kind is its serde JSON form.
+//!
+//! The integer codes below are part of every backend's format (SQLite files
+//! and PostgreSQL schemas alike): a code, once written, keeps its meaning
+//! forever, and a new variant in the core gets a new code here (the
+//! `match`es are exhaustive, so forgetting is a compile error). Backends read
+//! a row's columns into [`CallColumns`] themselves, with their driver's
+//! types, and leave the checking of what they read to [`decode`], so a
+//! damaged row is reported in the same words by both.
 
-use dialguard_core::{Call, Cause, Direction, E164, Outcome, Source};
+use dialguard_core::{Call, Cause, Direction, E164, Event, Outcome, Source};
 use jiff::Timestamp;
-use rusqlite::Row;
 
 use crate::Unstorable;
 use crate::storable::{digits, nanos};
@@ -17,13 +21,13 @@ use crate::storable::{digits, nanos};
 /// Defines an enum's stored codes once, for both directions.
 macro_rules! codes {
     ($ty:ident, $encode:ident, $decode:ident { $($variant:ident = $code:literal,)* }) => {
-        pub(super) fn $encode(value: $ty) -> i64 {
+        pub(crate) fn $encode(value: $ty) -> i64 {
             match value {
                 $($ty::$variant => $code,)*
             }
         }
 
-        pub(super) fn $decode(code: i64) -> Option<$ty> {
+        pub(crate) fn $decode(code: i64) -> Option<$ty> {
             match code {
                 $($code => Some($ty::$variant),)*
                 _ => None,
@@ -67,10 +71,11 @@ codes!(Cause, cause_code, cause_from_code {
     Ambiguous = 6,
 });
 
-/// The columns of a stored call after `seq` and `tenant`, in table order.
-pub(super) struct CallColumns<'a> {
+/// The stored columns of a call (everything but its sequence number and
+/// tenant), borrowing the source id when writing and owning it when read.
+pub(crate) struct CallColumns<S> {
     pub source: i64,
-    pub source_id: &'a str,
+    pub source_id: S,
     pub from: i64,
     pub to: i64,
     pub direction: i64,
@@ -82,7 +87,7 @@ pub(super) struct CallColumns<'a> {
     pub cause: i64,
 }
 
-pub(super) fn encode(call: &Call) -> Result<CallColumns<'_>, Unstorable> {
+pub(crate) fn encode(call: &Call) -> Result<CallColumns<&str>, Unstorable> {
     Ok(CallColumns {
         source: source_code(call.source),
         source_id: &call.source_id,
@@ -98,63 +103,43 @@ pub(super) fn encode(call: &Call) -> Result<CallColumns<'_>, Unstorable> {
     })
 }
 
-/// The `SELECT` list [`decode`] reads, `seq` first.
-pub(super) const SELECT_COLUMNS: &str = "seq, source, source_id, from_number, to_number, \
-     direction, started_ns, answered_ns, ended_ns, talk_seconds, outcome, cause";
-
-/// Reads a row selected with [`SELECT_COLUMNS`] (after `seq`). The error
-/// names the column that holds something no dialguard wrote.
-pub(super) fn decode(row: &Row<'_>) -> Result<Call, String> {
-    let columns = Columns(row);
+/// The call a row holds. The error names the column (as both backends
+/// call it) that holds something no dialguard wrote.
+pub(crate) fn decode(columns: CallColumns<String>) -> Result<Call, String> {
     Ok(Call {
-        source: columns.code(1, "source", source_from_code)?,
-        source_id: columns.text(2, "source_id")?,
-        from: columns.number(3, "from_number")?,
-        to: columns.number(4, "to_number")?,
-        direction: columns.code(5, "direction", direction_from_code)?,
-        started_at: columns.instant(6, "started_ns")?,
-        answered_at: match columns.optional_int(7, "answered_ns")? {
-            Some(ns) => Some(instant(ns, "answered_ns")?),
-            None => None,
-        },
-        ended_at: columns.instant(8, "ended_ns")?,
-        talk_seconds: u32::try_from(columns.int(9, "talk_seconds")?)
+        source: code(columns.source, "source", source_from_code)?,
+        source_id: columns.source_id,
+        from: number(columns.from, "from_number")?,
+        to: number(columns.to, "to_number")?,
+        direction: code(columns.direction, "direction", direction_from_code)?,
+        started_at: instant(columns.started_ns, "started_ns")?,
+        answered_at: columns.answered_ns.map(|ns| instant(ns, "answered_ns")).transpose()?,
+        ended_at: instant(columns.ended_ns, "ended_ns")?,
+        talk_seconds: u32::try_from(columns.talk_seconds)
             .map_err(|_| "column talk_seconds is out of range".to_owned())?,
-        outcome: columns.code(10, "outcome", outcome_from_code)?,
-        cause: columns.code(11, "cause", cause_from_code)?,
+        outcome: code(columns.outcome, "outcome", outcome_from_code)?,
+        cause: code(columns.cause, "cause", cause_from_code)?,
     })
 }
 
-struct Columns<'r, 's>(&'r Row<'s>);
+/// The stored form of any event but a call.
+pub(crate) fn encode_payload(event: &Event) -> Result<String, serde_json::Error> {
+    serde_json::to_string(event)
+}
 
-impl Columns<'_, '_> {
-    fn int(&self, index: usize, name: &str) -> Result<i64, String> {
-        self.0.get(index).map_err(|e| format!("column {name}: {e}"))
-    }
+/// The event a stored payload holds.
+pub(crate) fn decode_payload(payload: &str) -> Result<Event, String> {
+    serde_json::from_str(payload).map_err(|e| format!("payload: {e}"))
+}
 
-    fn optional_int(&self, index: usize, name: &str) -> Result<Option<i64>, String> {
-        self.0.get(index).map_err(|e| format!("column {name}: {e}"))
-    }
+fn code<T>(raw: i64, name: &str, from: fn(i64) -> Option<T>) -> Result<T, String> {
+    from(raw).ok_or_else(|| format!("column {name} holds unknown code {raw}"))
+}
 
-    fn text(&self, index: usize, name: &str) -> Result<String, String> {
-        self.0.get(index).map_err(|e| format!("column {name}: {e}"))
-    }
-
-    fn code<T>(&self, index: usize, name: &str, from: fn(i64) -> Option<T>) -> Result<T, String> {
-        let raw = self.int(index, name)?;
-        from(raw).ok_or_else(|| format!("column {name} holds unknown code {raw}"))
-    }
-
-    fn number(&self, index: usize, name: &str) -> Result<E164, String> {
-        let raw = self.int(index, name)?;
-        u64::try_from(raw)
-            .map(E164::from_digits_unchecked)
-            .map_err(|_| format!("column {name} holds {raw}, not a number's digits"))
-    }
-
-    fn instant(&self, index: usize, name: &str) -> Result<Timestamp, String> {
-        instant(self.int(index, name)?, name)
-    }
+fn number(raw: i64, name: &str) -> Result<E164, String> {
+    u64::try_from(raw)
+        .map(E164::from_digits_unchecked)
+        .map_err(|_| format!("column {name} holds {raw}, not a number's digits"))
 }
 
 fn instant(ns: i64, name: &str) -> Result<Timestamp, String> {
