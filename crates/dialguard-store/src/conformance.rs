@@ -503,3 +503,51 @@ pub fn assert_same_log(got: &dyn EventLog, want: &dyn EventLog, tenant: &str) {
         panic!("logs differ at entry {i}: {:?} vs {:?}", got[i], want[i]);
     }
 }
+
+/// Damage done by hand to a log holding [`every_kind`], in SQL both
+/// backends' schemas take: the statement, the sequence number replay must
+/// name, and words its reason must contain.
+pub const DAMAGED_ROWS: [(&str, u64, &str); 6] = [
+    (
+        "UPDATE calls SET outcome = 99 WHERE seq = 2",
+        2,
+        "column outcome holds unknown code 99",
+    ),
+    (
+        "UPDATE calls SET source = 0 WHERE seq = 3",
+        3,
+        "column source holds unknown code 0",
+    ),
+    (
+        "UPDATE calls SET from_number = -5 WHERE seq = 2",
+        2,
+        "column from_number holds -5",
+    ),
+    (
+        "UPDATE calls SET talk_seconds = -1 WHERE seq = 2",
+        2,
+        "talk_seconds is out of range",
+    ),
+    (
+        r#"UPDATE events SET payload = '{"kind":"opt_out"}' WHERE seq = 8"#,
+        8,
+        "payload: missing field",
+    ),
+    (
+        "UPDATE events SET payload = 'not json' WHERE seq = 1",
+        1,
+        "payload: expected",
+    ),
+];
+
+/// Checks that replay after one of [`DAMAGED_ROWS`] failed as it says.
+pub fn assert_damage_reported(damage: (&str, u64, &str), error: StoreError) {
+    let (sql, want_seq, reason_has) = damage;
+    match error {
+        StoreError::Unreadable { seq, reason, .. } => {
+            assert_eq!(seq, want_seq, "{sql}");
+            assert!(reason.contains(reason_has), "{sql}: {reason}");
+        }
+        other => panic!("{sql}: {other:?}"),
+    }
+}

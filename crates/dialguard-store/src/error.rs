@@ -89,3 +89,32 @@ pub enum StoreError {
         source: Source,
     },
 }
+
+impl StoreError {
+    /// A stored row that does not decode: which log, which entry, and why.
+    pub(crate) fn unreadable(db: &str, seq: u64, reason: String) -> StoreError {
+        StoreError::Unreadable {
+            db: db.to_owned(),
+            seq,
+            reason,
+        }
+    }
+}
+
+/// A driver's error turned into the [`StoreError`] a person can act on;
+/// each backend says how for its own driver.
+pub(crate) trait Classify {
+    fn classify(self, db: &str, doing: &'static str) -> StoreError;
+}
+
+/// `result.doing(db, "appending")`: a driver result with its error
+/// classified, naming what was being done.
+pub(crate) trait Doing<T> {
+    fn doing(self, db: &str, doing: &'static str) -> Result<T, StoreError>;
+}
+
+impl<T, E: Classify> Doing<T> for Result<T, E> {
+    fn doing(self, db: &str, doing: &'static str) -> Result<T, StoreError> {
+        self.map_err(|e| e.classify(db, doing))
+    }
+}

@@ -226,50 +226,13 @@ fn a_batch_that_fails_midway_leaves_nothing_behind() {
 
 #[test]
 fn damaged_rows_are_reported_with_their_sequence_number() {
-    let cases = [
-        (
-            "UPDATE calls SET outcome = 99 WHERE seq = 2",
-            2,
-            "column outcome holds unknown code 99",
-        ),
-        (
-            "UPDATE calls SET source = 0 WHERE seq = 3",
-            3,
-            "column source holds unknown code 0",
-        ),
-        (
-            "UPDATE calls SET from_number = -5 WHERE seq = 2",
-            2,
-            "column from_number holds -5",
-        ),
-        (
-            "UPDATE calls SET talk_seconds = -1 WHERE seq = 2",
-            2,
-            "talk_seconds is out of range",
-        ),
-        (
-            r#"UPDATE events SET payload = '{"kind":"opt_out"}' WHERE seq = 8"#,
-            8,
-            "payload: missing field",
-        ),
-        (
-            "UPDATE events SET payload = 'not json' WHERE seq = 1",
-            1,
-            "payload: expected",
-        ),
-    ];
-    for (sql, want_seq, reason_has) in cases {
+    for damage in conformance::DAMAGED_ROWS {
         let scratch = Scratch::new();
         let mut log = scratch.open();
         log.append(TENANT, &conformance::every_kind()).unwrap();
-        scratch.sql(sql);
-        match log.replay(TENANT, 0, &mut |_, _| {}).unwrap_err() {
-            StoreError::Unreadable { seq, reason, .. } => {
-                assert_eq!(seq, want_seq, "{sql}");
-                assert!(reason.contains(reason_has), "{sql}: {reason}");
-            }
-            other => panic!("{sql}: {other:?}"),
-        }
+        scratch.sql(damage.0);
+        let error = log.replay(TENANT, 0, &mut |_, _| {}).unwrap_err();
+        conformance::assert_damage_reported(damage, error);
     }
 }
 

@@ -52,6 +52,7 @@ use ::postgres::{Client, Config, NoTls, Row, Statement};
 use dialguard_core::{Call, Event};
 
 use crate::codec::{self, CallColumns};
+use crate::error::{Classify, Doing};
 use crate::storable::nanos;
 use crate::{Appended, EventLog, StoreError, check_storable};
 
@@ -444,15 +445,16 @@ fn small(code: i64) -> i16 {
 /// Reads one row of [`REPLAY`].
 fn read_entry(row: &Row, db: &str) -> Result<(u64, Event), StoreError> {
     let seq: i64 = row.try_get(0).doing(db, "reading a sequence number")?;
-    let seq = u64::try_from(seq).map_err(|_| unreadable(db, 0, format!("negative sequence number {seq}")))?;
+    let seq =
+        u64::try_from(seq).map_err(|_| StoreError::unreadable(db, 0, format!("negative sequence number {seq}")))?;
     let payload: Option<&str> = row
         .try_get(12)
-        .map_err(|e| unreadable(db, seq, format!("column payload: {e}")))?;
+        .map_err(|e| StoreError::unreadable(db, seq, format!("column payload: {e}")))?;
     let event = match payload {
         Some(payload) => codec::decode_payload(payload),
         None => read_call(row).map(Event::Call),
     };
-    Ok((seq, event.map_err(|reason| unreadable(db, seq, reason))?))
+    Ok((seq, event.map_err(|reason| StoreError::unreadable(db, seq, reason))?))
 }
 
 fn read_call(row: &Row) -> Result<Call, String> {
@@ -487,22 +489,9 @@ fn with_causes(error: &dyn std::error::Error) -> String {
     text
 }
 
-fn unreadable(db: &str, seq: u64, reason: String) -> StoreError {
-    StoreError::Unreadable {
-        db: db.to_owned(),
-        seq,
-        reason,
-    }
-}
-
-/// Turns a driver error into the [`StoreError`] a person can act on.
-trait Doing<T> {
-    fn doing(self, db: &str, doing: &'static str) -> Result<T, StoreError>;
-}
-
-impl<T> Doing<T> for Result<T, ::postgres::Error> {
-    fn doing(self, db: &str, doing: &'static str) -> Result<T, StoreError> {
-        self.map_err(|e| classify(db, doing, e))
+impl Classify for ::postgres::Error {
+    fn classify(self, db: &str, doing: &'static str) -> StoreError {
+        classify(db, doing, self)
     }
 }
 

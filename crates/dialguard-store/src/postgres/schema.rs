@@ -32,8 +32,8 @@
 
 use ::postgres::Client;
 
-use super::Doing;
 use crate::StoreError;
+use crate::error::Doing;
 
 /// Each entry moves the schema one version up; the index + 1 is the version.
 const MIGRATIONS: &[&str] = &[

@@ -35,6 +35,7 @@ use dialguard_core::Event;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::codec::{self, CallColumns};
+use crate::error::{Classify, Doing};
 use crate::storable::nanos;
 use crate::{Appended, EventLog, StoreError, check_storable};
 use call_keys::{CallKeys, Slots};
@@ -324,7 +325,7 @@ impl<'stmt, 'a> Merge<'stmt, 'a> {
             return Ok(None);
         };
         let seq = seq_of(row, db)?;
-        let call = read_call(row).map_err(|reason| unreadable(db, seq, reason))?;
+        let call = read_call(row).map_err(|reason| StoreError::unreadable(db, seq, reason))?;
         Ok(Some((seq, call)))
     }
 
@@ -337,8 +338,8 @@ impl<'stmt, 'a> Merge<'stmt, 'a> {
         let payload = row
             .get_ref(1)
             .and_then(|value| Ok(value.as_str()?))
-            .map_err(|e| unreadable(db, seq, format!("column payload: {e}")))?;
-        let event = codec::decode_payload(payload).map_err(|reason| unreadable(db, seq, reason))?;
+            .map_err(|e| StoreError::unreadable(db, seq, format!("column payload: {e}")))?;
+        let event = codec::decode_payload(payload).map_err(|reason| StoreError::unreadable(db, seq, reason))?;
         Ok(Some((seq, event)))
     }
 }
@@ -369,25 +370,12 @@ fn read_call(row: &rusqlite::Row<'_>) -> Result<dialguard_core::Call, String> {
 
 fn seq_of(row: &rusqlite::Row<'_>, db: &str) -> Result<u64, StoreError> {
     let seq: i64 = row.get(0).doing(db, "reading a sequence number")?;
-    u64::try_from(seq).map_err(|_| unreadable(db, 0, format!("negative sequence number {seq}")))
+    u64::try_from(seq).map_err(|_| StoreError::unreadable(db, 0, format!("negative sequence number {seq}")))
 }
 
-fn unreadable(db: &str, seq: u64, reason: String) -> StoreError {
-    StoreError::Unreadable {
-        db: db.to_owned(),
-        seq,
-        reason,
-    }
-}
-
-/// Turns a driver error into the [`StoreError`] a person can act on.
-trait Doing<T> {
-    fn doing(self, db: &str, doing: &'static str) -> Result<T, StoreError>;
-}
-
-impl<T> Doing<T> for rusqlite::Result<T> {
-    fn doing(self, db: &str, doing: &'static str) -> Result<T, StoreError> {
-        self.map_err(|e| classify(db, doing, e))
+impl Classify for rusqlite::Error {
+    fn classify(self, db: &str, doing: &'static str) -> StoreError {
+        classify(db, doing, self)
     }
 }
 

@@ -33,8 +33,8 @@
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
-use super::Doing;
 use crate::StoreError;
+use crate::error::Doing;
 
 /// "DGLG": marks a file as a dialguard log.
 const APPLICATION_ID: i32 = 0x4447_4c47;
