@@ -48,7 +48,7 @@ pub use law::CallingWindow;
 pub use lint::{CleanRow, LintIssue, LintReason, LintReport, lint};
 
 use destination::{DAY_MS, Destination, HOUR_MS};
-use pool::{Class, Pool, Slot};
+use pool::{Class, EarliestTwo, Exhausted, Pool, Slot};
 
 type PoolId = u32;
 type SlotId = u32;
@@ -356,6 +356,7 @@ impl Guard {
                     let slot = &mut self.slots[id as usize];
                     let old = &mut self.pools[old_pool as usize];
                     old.unindex(slot);
+                    old.version += 1;
                     old.members.retain(|&m| m != id);
                     slot.pool = pool;
                     self.pools[pool as usize].members.push(id);
@@ -531,20 +532,36 @@ impl Guard {
                 }
             }
         }
-        self.scan_pool(pool_id, exchange, known, at)
+        let pool = &self.pools[pool_id as usize];
+        if let Some(answer) = pool.exhausted[usize::from(known)].and_then(|e| e.answer(pool.version, exchange, at)) {
+            return Err(answer);
+        }
+        let (result, exhausted) = self.scan_pool(pool_id, exchange, known, at);
+        self.pools[pool_id as usize].exhausted[usize::from(known)] = exhausted;
+        result
     }
 
     /// The exact answer when the index has no ready number: every member is
     /// checked against its history. A number free at `at` is used (the index
     /// misses one only when decisions arrive out of time order); otherwise
     /// the first instant any number that could serve this request has room.
-    fn scan_pool(&self, pool_id: PoolId, exchange: u32, known: bool, at: i64) -> Result<SlotId, Option<i64>> {
+    ///
+    /// Also returns what the scan found when no member at all had room at
+    /// `at`, whatever the neighbour rule, for [`Exhausted::answer`].
+    fn scan_pool(
+        &self,
+        pool_id: PoolId,
+        exchange: u32,
+        known: bool,
+        at: i64,
+    ) -> (Result<SlotId, Option<i64>>, Option<Exhausted>) {
         let pool = &self.pools[pool_id as usize];
         let mut best_now: Option<(u8, usize, SlotId)> = None;
         let mut earliest: Option<i64> = None;
+        let mut two = EarliestTwo::default();
         for &id in &pool.members {
             let slot = &self.slots[id as usize];
-            if !slot.state.may_call() || slot.exchange == exchange {
+            if !slot.state.may_call() {
                 continue;
             }
             let limits = slot.limits(&self.config, at);
@@ -565,6 +582,12 @@ impl Guard {
                 };
                 free = then;
             }
+            two.offer(free, slot.exchange);
+            if slot.exchange == exchange {
+                // Never a caller id in the destination's own exchange:
+                // that is neighbour spoofing.
+                continue;
+            }
             if free == at {
                 let key = (slot.risk, slot.calls_since(at - DAY_MS), id);
                 if best_now.is_none_or(|best| key < best) {
@@ -573,10 +596,11 @@ impl Guard {
             }
             earliest = Some(earliest.map_or(free, |e| e.min(free)));
         }
-        match best_now {
+        let result = match best_now {
             Some((_, _, id)) => Ok(id),
             None => Err(earliest),
-        }
+        };
+        (result, two.exhausted(pool.version, at))
     }
 
     /// Moves the numbers whose waiting time has come back to the ready sets.
@@ -611,6 +635,7 @@ impl Guard {
         let slot = &mut self.slots[id as usize];
         let pool = &mut self.pools[pool_id];
         pool.unindex(slot);
+        pool.version += 1;
         slot.generation = slot.generation.wrapping_add(1);
         if !slot.state.may_call() || at == i64::MIN {
             return;
@@ -637,6 +662,15 @@ impl Guard {
         let generation = slot.generation;
         if let Some(until) = wait_until {
             self.pools[pool_id].wait(until, id, generation, &self.slots);
+        }
+    }
+
+    /// Drops every remembered scan of an exhausted pool, so the next
+    /// decision scans afresh (tests compare the two).
+    #[cfg(test)]
+    pub(crate) fn forget_exhausted_scans(&mut self) {
+        for pool in &mut self.pools {
+            pool.exhausted = [None, None];
         }
     }
 

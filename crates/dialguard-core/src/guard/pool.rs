@@ -262,6 +262,78 @@ pub(crate) struct Pool {
     pub ready: [Ready; 2],
     /// (instant it has room, slot, generation).
     pub waiting: BinaryHeap<Reverse<(i64, SlotId, u32)>>,
+    /// Bumped whenever a member is re-indexed, joins or leaves: a
+    /// [`Exhausted`] answer holds only while it is unchanged.
+    pub version: u64,
+    /// The latest full scan that found no member free, per `known_contact`
+    /// (index 0: not known, 1: known).
+    pub exhausted: [Option<Exhausted>; 2],
+}
+
+/// What a scan of an exhausted pool found, so that the requests that
+/// follow it, until a member changes, are answered without scanning again.
+/// The earliest instant any member has room, ignoring the neighbour rule,
+/// and the earliest among members outside that one's exchange: a request
+/// whose destination shares the first one's exchange gets the second.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Exhausted {
+    pub version: u64,
+    /// When the scan ran.
+    pub at: i64,
+    pub earliest: i64,
+    pub earliest_exchange: u32,
+    pub earliest_elsewhere: Option<i64>,
+}
+
+impl Exhausted {
+    /// The answer for a request at `at` to a destination in `exchange`, if
+    /// this scan still holds: nothing changed since, and time has not gone
+    /// back before the scan nor reached the first member's room.
+    pub fn answer(&self, version: u64, exchange: u32, at: i64) -> Option<Option<i64>> {
+        if version != self.version || at < self.at || at >= self.earliest {
+            return None;
+        }
+        Some(if exchange == self.earliest_exchange {
+            self.earliest_elsewhere
+        } else {
+            Some(self.earliest)
+        })
+    }
+}
+
+/// The two earliest instants of room in distinct exchanges, as a scan
+/// meets members one by one.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct EarliestTwo {
+    first: Option<(i64, u32)>,
+    second: Option<i64>,
+}
+
+impl EarliestTwo {
+    pub fn offer(&mut self, free: i64, exchange: u32) {
+        match self.first {
+            Some((e, x)) if x == exchange => self.first = Some((e.min(free), x)),
+            Some((e, _)) if free < e => {
+                // The old first is the least of every other exchange.
+                self.second = Some(e);
+                self.first = Some((free, exchange));
+            }
+            Some(_) => self.second = Some(self.second.map_or(free, |s| s.min(free))),
+            None => self.first = Some((free, exchange)),
+        }
+    }
+
+    /// The scan's summary at `at`, when no member at all has room then.
+    pub fn exhausted(&self, version: u64, at: i64) -> Option<Exhausted> {
+        let (earliest, earliest_exchange) = self.first?;
+        (earliest > at).then_some(Exhausted {
+            version,
+            at,
+            earliest,
+            earliest_exchange,
+            earliest_elsewhere: self.second,
+        })
+    }
 }
 
 impl Pool {
@@ -275,6 +347,8 @@ impl Pool {
             members: Vec::new(),
             ready: Default::default(),
             waiting: BinaryHeap::new(),
+            version: 0,
+            exhausted: [None, None],
         }
     }
 

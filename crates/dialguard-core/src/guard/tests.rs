@@ -1070,6 +1070,16 @@ mod property {
                                 last_allowed = Some((from, to, now));
                             }
                             Decision::Deny { reason, retry_at } => {
+                                if reason == DenyReason::PoolExhausted {
+                                    // An answer from the remembered scan is the one a fresh
+                                    // scan gives.
+                                    guard.forget_exhausted_scans();
+                                    prop_assert_eq!(
+                                        guard.decide(&req, now),
+                                        Decision::Deny { reason, retry_at },
+                                        "remembered and fresh scans disagree"
+                                    );
+                                }
                                 if let Some(retry) = retry_at {
                                     prop_assert!(retry > now, "{reason:?} retry {retry} not after {now}");
                                     prop_assert!(guard.calling_hours().is_open(req.to, retry), "{reason:?} retry {retry} outside hours");
