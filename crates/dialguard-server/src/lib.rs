@@ -46,14 +46,13 @@ mod writer;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use dialguard_core::Event;
 use dialguard_core::engine::Engine;
 use dialguard_core::guard::DncList;
-use dialguard_store::EventLog;
+use dialguard_store::{EventLog, Location};
 
 pub use config::{ClockMode, ConfigError, ServerConfig};
 pub use error::ApiError;
@@ -67,8 +66,9 @@ use writer::{Writer, WriterHandle};
 /// Where and how to serve.
 pub struct ServeOptions {
     pub listen: SocketAddr,
-    /// The SQLite event log (created on first start).
-    pub db: PathBuf,
+    /// The event log: an SQLite file (created on first start) or a
+    /// PostgreSQL database.
+    pub log: Location,
     pub clock: ClockMode,
     pub config: ServerConfig,
     /// The national Do-Not-Call list, applied to every tenant.
@@ -119,7 +119,7 @@ impl Server {
     pub fn open(options: ServeOptions) -> Result<Server, ServeError> {
         let ServeOptions {
             listen,
-            db,
+            log,
             clock,
             config,
             dnc,
@@ -131,7 +131,7 @@ impl Server {
             what: "setting the listening socket non-blocking",
             source,
         })?;
-        let mut log = dialguard_store::open(&db)?;
+        let mut log = log.open()?;
         let mut tenants = HashMap::new();
         let mut seqs = HashMap::new();
         let mut replayed = Replayed::default();

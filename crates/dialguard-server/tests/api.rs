@@ -135,7 +135,7 @@ fn without_tokens_only_loopback_may_be_served() {
     let dir = tempfile::tempdir().unwrap();
     let refused = Server::open(ServeOptions {
         listen: "0.0.0.0:0".parse().unwrap(),
-        db: dir.path().join("t.db"),
+        log: dialguard_store::Location::File(dir.path().join("t.db")),
         clock: ClockMode::Wall,
         config: Default::default(),
         dnc: None,

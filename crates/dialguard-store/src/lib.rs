@@ -58,6 +58,21 @@ pub trait EventLog {
     fn count(&self, tenant: &str) -> Result<u64, StoreError>;
 }
 
+/// A boxed log is a log, so code can hold whichever backend was opened.
+impl<L: EventLog + ?Sized> EventLog for Box<L> {
+    fn append(&mut self, tenant: &str, events: &[Event]) -> Result<Appended, StoreError> {
+        (**self).append(tenant, events)
+    }
+
+    fn replay(&self, tenant: &str, after_seq: u64, sink: &mut dyn FnMut(u64, Event)) -> Result<u64, StoreError> {
+        (**self).replay(tenant, after_seq, sink)
+    }
+
+    fn count(&self, tenant: &str) -> Result<u64, StoreError> {
+        (**self).count(tenant)
+    }
+}
+
 /// What one [`EventLog::append`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Appended {
@@ -68,6 +83,33 @@ pub struct Appended {
     pub duplicates: usize,
     /// The log's highest sequence number after the append (all tenants).
     pub last_seq: u64,
+}
+
+/// Where a log lives: an SQLite file (the default), or a database a URL
+/// names. Shown as a person would recognise it, a URL without its password.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    File(std::path::PathBuf),
+    Url(String),
+}
+
+impl Location {
+    /// Opens the log there, creating and migrating it if needed.
+    pub fn open(&self) -> Result<Box<dyn EventLog + Send>, StoreError> {
+        match self {
+            Location::File(path) => open(path),
+            Location::Url(url) => open_url(url),
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::File(path) => write!(f, "{}", path.display()),
+            Location::Url(url) => f.write_str(&postgres::url::without_password(url)),
+        }
+    }
 }
 
 /// Opens (creating and migrating if needed) the default backend: the SQLite

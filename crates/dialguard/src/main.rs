@@ -23,6 +23,12 @@ struct Cli {
     #[arg(long, global = true, env = "DIALGUARD_DB", default_value = "dialguard.db")]
     db: PathBuf,
 
+    /// A PostgreSQL database holding the event log instead of the SQLite
+    /// file (`postgres://user@host:5432/db`; `?options=-csearch_path%3Dschema`
+    /// picks a schema). Files kept beside the log still go beside --db.
+    #[arg(long, global = true, env = "DIALGUARD_DATABASE_URL")]
+    database_url: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -65,21 +71,25 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let store = replay::Store {
+        db: cli.db,
+        url: cli.database_url,
+    };
     let result = match cli.command {
-        Command::Import(args) => cmd::import::run(&cli.db, *args),
-        Command::Numbers(args) => cmd::numbers::run(&cli.db, args),
-        Command::Report(args) => cmd::report::run(&cli.db, args),
-        Command::Explain(args) => cmd::risk::explain(&cli.db, args),
-        Command::Labels(args) => cmd::risk::labels(&cli.db, args),
-        Command::Decide(args) => cmd::guard::decide(&cli.db, args),
-        Command::Dnc(args) => cmd::guard::dnc(&cli.db, args),
-        Command::Lint(args) => cmd::guard::run_lint(&cli.db, args),
-        Command::Serve(args) => cmd::serve::run(&cli.db, args),
-        Command::Disputes(args) => cmd::lifecycle::disputes(&cli.db, args),
-        Command::Package(args) => cmd::lifecycle::package(&cli.db, args),
-        Command::Export(args) => cmd::lifecycle::export(&cli.db, args),
-        Command::History(args) => cmd::lifecycle::history(&cli.db, args),
-        Command::Simulate(args) => cmd::sim::simulate(&cli.db, *args),
+        Command::Import(args) => cmd::import::run(&store, *args),
+        Command::Numbers(args) => cmd::numbers::run(&store, args),
+        Command::Report(args) => cmd::report::run(&store, args),
+        Command::Explain(args) => cmd::risk::explain(&store, args),
+        Command::Labels(args) => cmd::risk::labels(&store, args),
+        Command::Decide(args) => cmd::guard::decide(&store, args),
+        Command::Dnc(args) => cmd::guard::dnc(&store, args),
+        Command::Lint(args) => cmd::guard::run_lint(&store, args),
+        Command::Serve(args) => cmd::serve::run(&store, args),
+        Command::Disputes(args) => cmd::lifecycle::disputes(&store, args),
+        Command::Package(args) => cmd::lifecycle::package(&store, args),
+        Command::Export(args) => cmd::lifecycle::export(&store, args),
+        Command::History(args) => cmd::lifecycle::history(&store, args),
+        Command::Simulate(args) => cmd::sim::simulate(&store, *args),
         Command::Demo(args) => cmd::sim::demo(*args),
         Command::Plan(args) => cmd::sim::plan(args),
     };

@@ -1,19 +1,50 @@
 //! Restart is replay: every command that answers questions rebuilds the
 //! core's state by folding the tenant's log.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use dialguard_core::Event;
 use dialguard_core::engine::{Engine, EngineConfig};
 use dialguard_core::metrics::{Ledger, MetricsConfig};
-use dialguard_store::{EventLog, SqliteLog};
+use dialguard_store::{EventLog, Location};
 
 /// The tenant the command line works in. The server scopes by token.
 pub const TENANT: &str = "default";
 
-pub fn open_log(db: &Path) -> Result<SqliteLog> {
-    SqliteLog::open(db).with_context(|| format!("opening the event log {}", db.display()))
+/// Where the command line's log is: the database `--database-url` names
+/// when given, else the SQLite file `--db`. The file's path also places the
+/// files kept beside the log (the Do-Not-Call list), whichever holds it.
+pub struct Store {
+    pub db: PathBuf,
+    pub url: Option<String>,
+}
+
+impl Store {
+    pub fn location(&self) -> Location {
+        match &self.url {
+            Some(url) => Location::Url(url.clone()),
+            None => Location::File(self.db.clone()),
+        }
+    }
+
+    /// A file kept beside the log: `dialguard.dnc` beside `dialguard.db`.
+    pub fn beside(&self, extension: &str) -> PathBuf {
+        self.db.with_extension(extension)
+    }
+}
+
+impl std::fmt::Display for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.location().fmt(f)
+    }
+}
+
+pub fn open_log(store: &Store) -> Result<Box<dyn EventLog + Send>> {
+    store
+        .location()
+        .open()
+        .with_context(|| format!("opening the event log {store}"))
 }
 
 /// Folds every event of the tenant, in log order.

@@ -43,7 +43,7 @@ impl TestServer {
     pub fn on(db: &Path, config: ServerConfig, clock: ClockMode) -> TestServer {
         let server = Server::open(ServeOptions {
             listen: "127.0.0.1:0".parse().unwrap(),
-            db: db.to_path_buf(),
+            log: dialguard_store::Location::File(db.to_path_buf()),
             clock,
             config,
             dnc: None,

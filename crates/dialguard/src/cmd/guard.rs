@@ -23,7 +23,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::output::{self, table};
-use crate::replay::{open_log, replay};
+use crate::replay::{Store, open_log, replay};
 
 /// How the guard commands print.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -108,8 +108,8 @@ pub struct LintArgs {
 }
 
 /// The saved list's path: `--dnc`, or the database's with `.dnc`.
-fn dnc_path(db: &Path, explicit: Option<&Path>) -> PathBuf {
-    explicit.map_or_else(|| db.with_extension("dnc"), Path::to_path_buf)
+fn dnc_path(db: &Store, explicit: Option<&Path>) -> PathBuf {
+    explicit.map_or_else(|| db.beside("dnc"), Path::to_path_buf)
 }
 
 fn load_dnc(path: &Path) -> Result<Option<DncList>> {
@@ -131,7 +131,7 @@ fn save_dnc(path: &Path, list: &DncList) -> Result<()> {
 }
 
 /// The guard as the log and the saved files describe it.
-fn load_guard(db: &Path, files: &GuardFiles) -> Result<Guard> {
+fn load_guard(db: &Store, files: &GuardFiles) -> Result<Guard> {
     let config = match &files.guard_config {
         Some(path) => {
             let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -148,7 +148,7 @@ fn load_guard(db: &Path, files: &GuardFiles) -> Result<Guard> {
     Ok(guard)
 }
 
-pub fn decide(db: &Path, args: DecideArgs) -> Result<ExitCode> {
+pub fn decide(db: &Store, args: DecideArgs) -> Result<ExitCode> {
     let to = match E164::parse(&args.to) {
         Ok(parsed) => Some(parsed.number),
         // A number libphonenumber rules out is an answer, not a usage error.
@@ -203,7 +203,7 @@ struct DncSummary {
 /// How many rejected lines the table prints (JSON carries up to 1,000).
 const SHOWN_ERRORS: usize = 10;
 
-pub fn dnc(db: &Path, args: DncArgs) -> Result<ExitCode> {
+pub fn dnc(db: &Store, args: DncArgs) -> Result<ExitCode> {
     let DncAction::Import {
         file,
         replace,
@@ -290,7 +290,7 @@ pub fn dnc(db: &Path, args: DncArgs) -> Result<ExitCode> {
 /// How many flagged rows the table prints (JSON lists them all).
 const SHOWN_ISSUES: usize = 20;
 
-pub fn run_lint(db: &Path, args: LintArgs) -> Result<ExitCode> {
+pub fn run_lint(db: &Store, args: LintArgs) -> Result<ExitCode> {
     let bytes = fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let text = String::from_utf8_lossy(&bytes);
     let guard = load_guard(db, &args.files)?;

@@ -19,7 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::output::{self, table};
-use crate::replay::{TENANT, open_log};
+use crate::replay::{Store, TENANT, open_log};
 
 /// Events per transaction: large enough that the commit cost vanishes,
 /// small enough that a killed import loses little work.
@@ -83,7 +83,7 @@ struct Summary {
     first_rejects: Vec<Reject>,
 }
 
-pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
+pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
     let timezone = jiff::tz::TimeZone::get(&args.timezone).with_context(|| {
         format!(
             "--timezone {:?} is not an IANA time zone (try America/New_York)",

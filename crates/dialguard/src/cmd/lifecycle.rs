@@ -20,7 +20,7 @@ use dialguard_store::EventLog;
 use jiff::Timestamp;
 
 use crate::output::{self, Format, table};
-use crate::replay::{TENANT, engine, open_log};
+use crate::replay::{Store, TENANT, engine, open_log};
 
 fn parse_number(text: &str) -> Result<E164> {
     E164::parse_valid(text).with_context(|| format!("number {text:?}"))
@@ -56,7 +56,7 @@ pub struct SetStateArgs {
     at: Option<Timestamp>,
 }
 
-pub fn set_state(db: &Path, args: SetStateArgs) -> Result<ExitCode> {
+pub fn set_state(db: &Store, args: SetStateArgs) -> Result<ExitCode> {
     let number = parse_number(&args.number)?;
     let Some(state) = NumberState::from_name(&args.state) else {
         let names: Vec<&str> = NumberState::ALL.iter().map(|s| s.as_str()).collect();
@@ -132,7 +132,7 @@ enum DisputesAction {
     },
 }
 
-pub fn disputes(db: &Path, args: DisputesArgs) -> Result<ExitCode> {
+pub fn disputes(db: &Store, args: DisputesArgs) -> Result<ExitCode> {
     match args.action {
         DisputesAction::List { number, at, format } => {
             let at = at.unwrap_or_else(Timestamp::now);
@@ -167,7 +167,7 @@ pub fn disputes(db: &Path, args: DisputesArgs) -> Result<ExitCode> {
 }
 
 fn update_dispute(
-    db: &Path,
+    db: &Store,
     number: &str,
     step: &str,
     status: &str,
@@ -278,7 +278,7 @@ pub struct PackageArgs {
     at: Option<Timestamp>,
 }
 
-pub fn package(db: &Path, args: PackageArgs) -> Result<ExitCode> {
+pub fn package(db: &Store, args: PackageArgs) -> Result<ExitCode> {
     let number = parse_number(&args.number)?;
     let business = read_business(&args.business)?;
     let at = args.at.unwrap_or_else(Timestamp::now);
@@ -331,7 +331,7 @@ enum ExportWhat {
     },
 }
 
-pub fn export(db: &Path, args: ExportArgs) -> Result<ExitCode> {
+pub fn export(db: &Store, args: ExportArgs) -> Result<ExitCode> {
     let (text, out) = match args.what {
         ExportWhat::Fcr { business, out, at } => {
             let business = read_business(&business)?;
@@ -370,7 +370,7 @@ pub struct HistoryArgs {
     format: Format,
 }
 
-pub fn history(db: &Path, args: HistoryArgs) -> Result<ExitCode> {
+pub fn history(db: &Store, args: HistoryArgs) -> Result<ExitCode> {
     let number = parse_number(&args.number)?;
     let at = args.at.unwrap_or_else(Timestamp::now);
     let (engine, _) = engine_at(&open_log(db)?, at)?;

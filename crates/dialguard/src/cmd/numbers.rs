@@ -1,6 +1,5 @@
 //! `dialguard numbers`: the numbers the business owns.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -11,7 +10,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::output::{self, table};
-use crate::replay::{TENANT, open_log};
+use crate::replay::{Store, TENANT, open_log};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -59,7 +58,7 @@ struct Row {
     registered_at: Timestamp,
 }
 
-pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
+pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
     match args.action.unwrap_or(Action::List) {
         Action::Add {
             numbers,
@@ -74,7 +73,7 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
 }
 
 fn add(
-    db: &Path,
+    db: &Store,
     numbers: Vec<String>,
     pool: String,
     state: &str,
@@ -113,7 +112,7 @@ fn add(
     Ok(ExitCode::SUCCESS)
 }
 
-fn list(db: &Path, format: output::Format) -> Result<ExitCode> {
+fn list(db: &Store, format: output::Format) -> Result<ExitCode> {
     let log = open_log(db)?;
     // State and health as of now: the engine moves time without recording
     // what it decides (`set-state` and the server record).

@@ -4,7 +4,6 @@
 //! in the log: a file of last month's CDRs reports on last month, not on an
 //! empty "now".
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -14,7 +13,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::output::{self, decimal, percent, table};
-use crate::replay::{ledger, open_log};
+use crate::replay::{Store, ledger, open_log};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -43,7 +42,7 @@ struct Report {
     numbers: Vec<NumberMetrics>,
 }
 
-pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
+pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
     let log = open_log(db)?;
     let ledger = ledger(&log)?;
     let at = args.at.or_else(|| ledger.latest()).unwrap_or_else(Timestamp::now);

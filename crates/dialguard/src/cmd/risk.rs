@@ -17,7 +17,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::output::{self, table};
-use crate::replay::{TENANT, open_log, replay};
+use crate::replay::{Store, TENANT, open_log, replay};
 
 /// `explain` and `labels list` print a table for people or JSON for scripts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -127,7 +127,7 @@ fn state(log: &dyn EventLog) -> Result<(Ledger, Labels)> {
     Ok((ledger, labels))
 }
 
-pub fn explain(db: &Path, args: ExplainArgs) -> Result<ExitCode> {
+pub fn explain(db: &Store, args: ExplainArgs) -> Result<ExitCode> {
     let number = parse_number(&args.number)?;
     let config = risk_config(args.profiles.as_deref())?;
     let log = open_log(db)?;
@@ -211,7 +211,7 @@ fn describe_label(l: &CarrierLabel) -> String {
     )
 }
 
-pub fn labels(db: &Path, args: LabelsArgs) -> Result<ExitCode> {
+pub fn labels(db: &Store, args: LabelsArgs) -> Result<ExitCode> {
     match args.action {
         LabelsAction::Add {
             number,
@@ -226,7 +226,7 @@ pub fn labels(db: &Path, args: LabelsArgs) -> Result<ExitCode> {
 }
 
 fn add_label(
-    db: &Path,
+    db: &Store,
     number: &str,
     carrier: &str,
     label: Option<String>,
@@ -287,7 +287,7 @@ struct NumberLabels {
     history: Option<Vec<LabelObserved>>,
 }
 
-fn list_labels(db: &Path, number: Option<&str>, at: Option<Timestamp>, format: Format) -> Result<ExitCode> {
+fn list_labels(db: &Store, number: Option<&str>, at: Option<Timestamp>, format: Format) -> Result<ExitCode> {
     let one = number.map(parse_number).transpose()?;
     let log = open_log(db)?;
     let mut labels = Labels::new();

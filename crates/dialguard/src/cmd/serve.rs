@@ -8,9 +8,10 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::replay::Store;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use dialguard_core::guard::DncList;
@@ -45,7 +46,7 @@ enum Clock {
 
 /// Serves a log recorded by a simulation: the event clock (its "now" is the
 /// recording's last instant), no tokens, no Do-Not-Call list.
-pub fn serve_recorded(db: &Path, listen: SocketAddr) -> Result<ExitCode> {
+pub fn serve_recorded(db: &Store, listen: SocketAddr) -> Result<ExitCode> {
     let args = Args {
         listen,
         clock: Clock::Event,
@@ -55,12 +56,12 @@ pub fn serve_recorded(db: &Path, listen: SocketAddr) -> Result<ExitCode> {
     run(db, args)
 }
 
-pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
+pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
     let config = match &args.config {
         Some(path) => ServerConfig::load(path)?,
         None => ServerConfig::default(),
     };
-    let dnc_path = args.dnc.clone().unwrap_or_else(|| db.with_extension("dnc"));
+    let dnc_path = args.dnc.clone().unwrap_or_else(|| db.beside("dnc"));
     let dnc = if args.dnc.is_some() || dnc_path.exists() {
         let bytes =
             std::fs::read(&dnc_path).with_context(|| format!("reading the Do-Not-Call list {}", dnc_path.display()))?;
@@ -74,7 +75,7 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
     };
     let options = ServeOptions {
         listen: args.listen,
-        db: db.to_path_buf(),
+        log: db.location(),
         clock,
         config,
         dnc,
@@ -89,12 +90,10 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
         let _ = writeln!(
             out,
             "clock {clock_name}; log {}: {} events replayed for {} tenant(s); dashboard at http://{addr}/",
-            db.display(),
-            replayed.events,
-            replayed.tenants
+            db, replayed.events, replayed.tenants
         );
         let _ = out.flush();
     })?;
-    eprintln!("dialguard: stopped; every accepted request is in {}", db.display());
+    eprintln!("dialguard: stopped; every accepted request is in {}", db);
     Ok(ExitCode::SUCCESS)
 }

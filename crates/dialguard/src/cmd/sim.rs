@@ -7,16 +7,17 @@
 //! `sim-<strategy>`, so the other commands (and `dialguard demo`) can show
 //! the run as if it had happened.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::replay::Store;
 use anyhow::{Context, Result, bail};
 use dialguard_core::Event;
 use dialguard_core::engine::EngineConfig;
 use dialguard_core::guard::{DenyReason, GuardConfig};
 use dialguard_sim::plan::{CapacityPlan, PlanRequest, Sizing};
 use dialguard_sim::{EmulatorConfig, EventSink, Scenario, Simulator, StrategyKind, StrategyReport};
-use dialguard_store::{EventLog, SqliteLog};
+use dialguard_store::EventLog;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -103,7 +104,7 @@ struct Comparison<'a> {
     strategies: Vec<StrategyReport>,
 }
 
-pub fn simulate(db: &Path, args: SimulateArgs) -> Result<ExitCode> {
+pub fn simulate(db: &Store, args: SimulateArgs) -> Result<ExitCode> {
     simulate_into(db, args, &tenant)
 }
 
@@ -121,15 +122,20 @@ pub struct DemoArgs {
 }
 
 pub fn demo(args: DemoArgs) -> Result<ExitCode> {
-    let db = std::env::temp_dir().join(format!("dialguard-demo-{}.db", std::process::id()));
-    for stale in [db.clone(), db.with_extension("db-wal"), db.with_extension("db-shm")] {
+    let path = std::env::temp_dir().join(format!("dialguard-demo-{}.db", std::process::id()));
+    for stale in [
+        path.clone(),
+        path.with_extension("db-wal"),
+        path.with_extension("db-shm"),
+    ] {
         let _ = std::fs::remove_file(stale);
     }
+    let db = Store { db: path, url: None };
     let sim = SimulateArgs {
         record: true,
         ..args.sim
     };
-    eprintln!("simulating the campaign three ways into {} …", db.display());
+    eprintln!("simulating the campaign three ways into {} …", db);
     simulate_into(&db, sim, &|strategy| match strategy {
         StrategyKind::Dialguard => dialguard_server::config::DEFAULT_TENANT.to_owned(),
         other => tenant(other),
@@ -140,7 +146,7 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode> {
     crate::cmd::serve::serve_recorded(&db, args.listen)
 }
 
-fn simulate_into(db: &Path, args: SimulateArgs, tenant: &dyn Fn(StrategyKind) -> String) -> Result<ExitCode> {
+fn simulate_into(db: &Store, args: SimulateArgs, tenant: &dyn Fn(StrategyKind) -> String) -> Result<ExitCode> {
     let engines = match &args.engines {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -204,7 +210,7 @@ fn simulate_into(db: &Path, args: SimulateArgs, tenant: &dyn Fn(StrategyKind) ->
     if args.record {
         eprintln!(
             "recorded into {} under the tenants {}",
-            db.display(),
+            db,
             strategies.iter().map(|s| tenant(*s)).collect::<Vec<_>>().join(", ")
         );
     }
@@ -219,7 +225,7 @@ pub fn tenant(strategy: StrategyKind) -> String {
 /// Batches a run's events into the log; the first error stops the writing
 /// and is reported when the run ends.
 struct LogSink<'a> {
-    log: &'a mut SqliteLog,
+    log: &'a mut (dyn EventLog + Send),
     tenant: String,
     batch: Vec<Event>,
     error: Option<anyhow::Error>,
@@ -250,26 +256,26 @@ impl EventSink for LogSink<'_> {
 }
 
 fn record_runs(
-    db: &Path,
+    db: &Store,
     sim: &Simulator,
     strategies: &[StrategyKind],
     tenant: &dyn Fn(StrategyKind) -> String,
     bar: &ProgressBar,
 ) -> Result<Vec<StrategyReport>> {
-    let mut log = SqliteLog::open(db).with_context(|| format!("opening the event log {}", db.display()))?;
+    let mut log = crate::replay::open_log(db)?;
     for strategy in strategies {
         let name = tenant(*strategy);
         if log.count(&name)? > 0 {
             bail!(
                 "the log {} already holds a run under the tenant {name}: record into a fresh file with --db PATH",
-                db.display()
+                db
             );
         }
     }
     let mut reports = Vec::new();
     for strategy in strategies {
         let mut sink = LogSink {
-            log: &mut log,
+            log: log.as_mut(),
             tenant: tenant(*strategy),
             batch: Vec::with_capacity(BATCH),
             error: None,
