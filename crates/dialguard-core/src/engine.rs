@@ -15,7 +15,7 @@
 //! the log. That split is what lets the server, the simulator and the
 //! command line share one code path.
 
-use std::collections::{HashMap, HashSet};
+use crate::{FastMap, FastSet};
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -195,16 +195,16 @@ pub struct Engine {
     lifecycle: Lifecycle,
     tracker: RiskTracker,
     /// The latest assessment of each number.
-    assessments: HashMap<E164, Assessment>,
+    assessments: FastMap<E164, Assessment>,
     /// Numbers with new evidence since their latest assessment.
-    dirty: HashSet<E164>,
+    dirty: FastSet<E164>,
     /// Dirty numbers whose new evidence is a label or a complaint: they are
     /// assessed at the next tick whatever the throttle, because a label
     /// stops a number at once (SPEC §2.4), even when the clock has not
     /// moved since the last assessment.
-    urgent: HashSet<E164>,
+    urgent: FastSet<E164>,
     /// Numbers whose arrival was checked for a label or complaints.
-    arrival_checked: HashSet<E164>,
+    arrival_checked: FastSet<E164>,
     last_sweep: Option<Timestamp>,
     /// Each pool's daily budget per number, learned from its labels.
     pools: PoolBudgets,
@@ -220,10 +220,10 @@ impl Engine {
             labels: Labels::new(),
             lifecycle: Lifecycle::new(config.lifecycle.clone()),
             tracker: RiskTracker::new(),
-            assessments: HashMap::new(),
-            dirty: HashSet::new(),
-            urgent: HashSet::new(),
-            arrival_checked: HashSet::new(),
+            assessments: FastMap::default(),
+            dirty: FastSet::default(),
+            urgent: FastSet::default(),
+            arrival_checked: FastSet::default(),
             last_sweep: None,
             pools: PoolBudgets::default(),
             config,

@@ -7,7 +7,9 @@
 //! last month's CDRs lands in place), so the figures depend only on which
 //! events were folded, never on their order.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use crate::{FastMap, FastSet};
 use std::sync::Mutex;
 
 use jiff::{SignedDuration, Timestamp};
@@ -172,13 +174,13 @@ impl NumberMetrics {
 #[derive(Clone, Debug, Default)]
 pub struct Ledger {
     config: MetricsConfig,
-    histories: HashMap<E164, History>,
-    registered: HashSet<E164>,
-    outbound_callers: HashSet<E164>,
+    histories: FastMap<E164, History>,
+    registered: FastSet<E164>,
+    outbound_callers: FastSet<E164>,
     /// The pool each registered number was last put in, and how many
     /// numbers each pool holds (the risk engine's neighbour-pattern factor).
-    pools: HashMap<E164, String>,
-    pool_sizes: HashMap<String, u32>,
+    pools: FastMap<E164, String>,
+    pool_sizes: FastMap<String, u32>,
     /// Decayed sums kept from one query to the next (see [`Ledger::decayed`]).
     decay_cache: DecayCaches,
 }
@@ -365,15 +367,16 @@ fn span_metrics(history: &History, start: i64, end: i64, label: &str, config: Me
     };
     let mut talks = Vec::new();
     let mut starts = Vec::new();
-    let mut destinations = HashSet::new();
-    let mut areas = HashSet::new();
+    let mut destinations = FastSet::default();
+    let mut areas = FastSet::default();
     let mut repeats = 0u32;
+    let mut counts = WindowCounts::default();
     for call in calls {
         if call.inbound {
             m.inbound_calls += 1;
             continue;
         }
-        m.attempts += 1;
+        counts.count(call, config);
         starts.push(call.started);
         if !destinations.insert(call.counterpart) {
             repeats += 1;
@@ -382,26 +385,21 @@ fn span_metrics(history: &History, start: i64, end: i64, label: &str, config: Me
             areas.insert(npa);
         }
         match call.outcome {
-            Outcome::Answered => {
-                m.answered += 1;
-                talks.push(i64::from(call.talk));
-                if call.talk <= config.short_call_secs {
-                    m.short_calls += 1;
-                }
-            }
-            Outcome::InvalidDestination => m.invalid_destinations += 1,
+            Outcome::Answered => talks.push(i64::from(call.talk)),
             Outcome::Voicemail => m.voicemail += 1,
             _ => {}
         }
-        if call.cause == Cause::BlockedCaller {
-            m.blocked += 1;
-        }
     }
+    m.attempts = counts.attempts;
+    m.answered = counts.answered;
+    m.short_calls = counts.short_calls;
+    m.invalid_destinations = counts.invalid_destinations;
+    m.blocked = counts.blocked;
     let long_calls = talks.iter().filter(|t| **t >= i64::from(config.long_call_secs)).count() as u32;
     m.answer_rate = ratio(m.answered, m.attempts);
-    m.short_call_ratio = ratio(m.short_calls, m.answered);
+    m.short_call_ratio = counts.short_call_ratio();
     m.long_call_share = ratio(long_calls, m.answered);
-    m.invalid_ratio = ratio(m.invalid_destinations, m.attempts);
+    m.invalid_ratio = counts.invalid_ratio();
     m.avg_talk_seconds = (!talks.is_empty()).then(|| talks.iter().sum::<i64>() as f64 / talks.len() as f64);
     m.median_talk_seconds = median(&mut talks);
     m.distinct_destinations = destinations.len() as u32;
@@ -411,7 +409,7 @@ fn span_metrics(history: &History, start: i64, end: i64, label: &str, config: Me
         .iter()
         .filter_map(|npa| nanp::area(*npa).map(|a| a.location.as_str()))
         .filter(|s| !s.is_empty())
-        .collect::<HashSet<_>>()
+        .collect::<FastSet<_>>()
         .len() as u32;
     m.peak_calls_per_hour = peak_in_any_hour(&starts);
     let mut gaps: Vec<i64> = starts.windows(2).map(|w| w[1] - w[0]).collect();
@@ -501,6 +499,72 @@ pub struct Activity {
 impl Activity {
     /// Maturity stops mattering long before a year; counting stops there.
     pub const ACTIVE_DAYS_CAP: u32 = 366;
+}
+
+/// The plain counts of one window's outbound calls: what the quarantine
+/// rules read, without the sets and sorting [`WindowMetrics`] needs. The
+/// window figures count through the same [`WindowCounts::count`], so the
+/// two never disagree.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WindowCounts {
+    pub attempts: u32,
+    pub answered: u32,
+    /// Answered with talk at or under the short-call threshold.
+    pub short_calls: u32,
+    pub invalid_destinations: u32,
+    /// Refused as unwanted (SIP 603 Network Blocked, 607, 608).
+    pub blocked: u32,
+}
+
+impl WindowCounts {
+    fn count(&mut self, call: &CallFact, config: MetricsConfig) {
+        self.attempts += 1;
+        match call.outcome {
+            Outcome::Answered => {
+                self.answered += 1;
+                if call.talk <= config.short_call_secs {
+                    self.short_calls += 1;
+                }
+            }
+            Outcome::InvalidDestination => self.invalid_destinations += 1,
+            _ => {}
+        }
+        if call.cause == Cause::BlockedCaller {
+            self.blocked += 1;
+        }
+    }
+
+    /// Short calls among answered ones.
+    pub fn short_call_ratio(&self) -> Option<f64> {
+        ratio(self.short_calls, self.answered)
+    }
+
+    /// Invalid destinations among attempts.
+    pub fn invalid_ratio(&self) -> Option<f64> {
+        ratio(self.invalid_destinations, self.attempts)
+    }
+
+    /// Blocked calls among attempts.
+    pub fn blocked_ratio(&self) -> Option<f64> {
+        ratio(self.blocked, self.attempts)
+    }
+}
+
+impl Ledger {
+    /// One window's [`WindowCounts`] for one number as of `now`.
+    pub fn window_counts(&self, number: E164, now: Timestamp, window: Window) -> WindowCounts {
+        let mut counts = WindowCounts::default();
+        let Some(history) = self.histories.get(&number) else {
+            return counts;
+        };
+        let end = now.as_second();
+        let lo = history.calls.partition_point(|c| c.started <= end - window.seconds());
+        let hi = history.calls.partition_point(|c| c.started <= end);
+        for call in history.calls[lo..hi].iter().filter(|c| !c.inbound) {
+            counts.count(call, self.config);
+        }
+        counts
+    }
 }
 
 impl Ledger {
@@ -596,7 +660,7 @@ struct DecayCache {
     weigh_from: i64,
     /// Per callee, the starts of the calls to them in the 24 hours before
     /// the latest folded call: what makes a call a repeat.
-    recent: HashMap<u64, VecDeque<i64>>,
+    recent: FastMap<u64, VecDeque<i64>>,
     last_prune_day: i64,
     own_area: Option<u16>,
     off_hours: crate::risk::zones::OffHours,
@@ -619,7 +683,7 @@ impl DecayCache {
             reorders: history.reorders,
             sums: DecayedCounts::default(),
             weigh_from,
-            recent: HashMap::new(),
+            recent: FastMap::default(),
             last_prune_day: end.div_euclid(86_400),
             own_area: number.area_code(),
             off_hours: crate::risk::zones::OffHours::new(config.calling_hours),
@@ -708,7 +772,7 @@ impl DecayCache {
 /// Decayed views kept between queries. A clone starts empty: the cache is a
 /// speed-up, never state.
 #[derive(Default)]
-struct DecayCaches(Mutex<HashMap<(E164, DecayConfig), DecayCache>>);
+struct DecayCaches(Mutex<FastMap<(E164, DecayConfig), DecayCache>>);
 
 impl Clone for DecayCaches {
     fn clone(&self) -> Self {

@@ -34,7 +34,7 @@
 //! stopping it; a label or a quarantine is the only ground truth of what an
 //! engine tolerates, so only they move the pool's budget.
 
-use std::collections::HashMap;
+use crate::FastMap;
 
 use jiff::Timestamp;
 
@@ -50,7 +50,7 @@ struct Budget {
 /// the profiles' allowance alone applies.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct PoolBudgets {
-    pools: HashMap<String, Budget>,
+    pools: FastMap<String, Budget>,
 }
 
 /// The controller's constants, from [`super::TickConfig`].

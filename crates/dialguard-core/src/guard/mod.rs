@@ -29,8 +29,6 @@ mod pool;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
-
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -52,7 +50,7 @@ use pool::{Class, EarliestTwo, Exhausted, Pool, Slot};
 
 type PoolId = u32;
 type SlotId = u32;
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+use crate::FastMap;
 
 /// A dialer's question.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,7 +16,7 @@ pub mod package;
 pub mod plan;
 pub mod report;
 
-use std::collections::HashMap;
+use crate::FastMap;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -195,7 +195,7 @@ pub struct Lifecycle {
     config: LifecycleConfig,
     /// The dispute calendar's zone (`config.disputes.time_zone`).
     zone: TimeZone,
-    records: HashMap<E164, NumberRecord>,
+    records: FastMap<E164, NumberRecord>,
 }
 
 impl Default for Lifecycle {
@@ -212,7 +212,7 @@ impl Lifecycle {
         Lifecycle {
             zone: config.disputes.zone().unwrap_or(TimeZone::UTC),
             config,
-            records: HashMap::new(),
+            records: FastMap::default(),
         }
     }
 

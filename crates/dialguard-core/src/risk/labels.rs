@@ -6,7 +6,7 @@
 //! as of `now`". An observation of a clean display is as much a fact as a
 //! label: it is what ends one.
 
-use std::collections::HashMap;
+use crate::FastMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -39,7 +39,7 @@ impl CarrierLabel {
 /// Every label observation, per number.
 #[derive(Clone, Debug, Default)]
 pub struct Labels {
-    observed: HashMap<E164, Vec<LabelObserved>>,
+    observed: FastMap<E164, Vec<LabelObserved>>,
 }
 
 /// A blank label is a clean display, whatever the source wrote.

@@ -15,7 +15,7 @@ use super::profile::{ProfileError, SHIPPED, parse_toml};
 use super::score::Score;
 use crate::event::{Event, StateChanged};
 use crate::lifecycle::NumberState;
-use crate::metrics::{Ledger, Window, WindowMetrics};
+use crate::metrics::{Ledger, Window};
 use crate::number::E164;
 
 /// Complaints over `more_than` within `days`.
@@ -203,27 +203,17 @@ impl QuarantineRules {
                 });
             }
         }
-        // The rules often read the same window: compute each one once.
-        let mut computed: Vec<WindowMetrics> = Vec::new();
-        let mut window = |w: Window| -> WindowMetrics {
-            let label = w.label();
-            if let Some(m) = computed.iter().find(|m| m.window == label) {
-                return m.clone();
-            }
-            let m = ledger.window_metrics(number, now, w);
-            computed.push(m.clone());
-            m
-        };
+        let window = |w: Window| ledger.window_counts(number, now, w);
         if let Some(rule) = &self.short_calls {
             let m = window(rule.window);
-            if let Some(share) = over(rule, m.short_call_ratio, m.answered) {
+            if let Some(share) = over(rule, m.short_call_ratio(), m.answered) {
                 fired.push(Trigger {
                     rule: TriggerRule::ShortCalls,
                     reason: format!(
                         "{} of {} answered calls in the last {} lasted {} s or less; limit: above {} with at least {} answered",
                         pct(share),
                         m.answered,
-                        m.window,
+                        rule.window.label(),
                         ledger.config().short_call_secs,
                         pct(rule.above),
                         rule.min_calls
@@ -232,15 +222,15 @@ impl QuarantineRules {
             }
         }
         if let Some(rule) = &self.invalid_destinations {
-            let m: WindowMetrics = window(rule.window);
-            if let Some(share) = over(rule, m.invalid_ratio, m.attempts) {
+            let m = window(rule.window);
+            if let Some(share) = over(rule, m.invalid_ratio(), m.attempts) {
                 fired.push(Trigger {
                     rule: TriggerRule::InvalidDestinations,
                     reason: format!(
                         "{} of {} calls in the last {} went to invalid or disconnected numbers; limit: above {} with at least {} calls",
                         pct(share),
                         m.attempts,
-                        m.window,
+                        rule.window.label(),
                         pct(rule.above),
                         rule.min_calls
                     ),
@@ -249,15 +239,14 @@ impl QuarantineRules {
         }
         if let Some(rule) = &self.blocked_calls {
             let m = window(rule.window);
-            let share = (m.attempts > 0).then(|| f64::from(m.blocked) / f64::from(m.attempts));
-            if let Some(share) = over(rule, share, m.attempts) {
+            if let Some(share) = over(rule, m.blocked_ratio(), m.attempts) {
                 fired.push(Trigger {
                     rule: TriggerRule::BlockedCalls,
                     reason: format!(
                         "{} of {} calls in the last {} were refused as unwanted (SIP 603 Network Blocked, 607, 608); limit: above {} with at least {} calls",
                         pct(share),
                         m.attempts,
-                        m.window,
+                        rule.window.label(),
                         pct(rule.above),
                         rule.min_calls
                     ),

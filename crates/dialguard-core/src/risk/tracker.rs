@@ -6,7 +6,7 @@
 //! (`exit`). [`Level::next`] is the rule; [`RiskTracker`] keeps the level of
 //! every number on every profile.
 
-use std::collections::HashMap;
+use crate::FastMap;
 
 use super::labels::Labels;
 use super::profile::{Levels, RiskConfig};
@@ -35,7 +35,7 @@ impl Level {
 #[derive(Clone, Debug, Default)]
 pub struct RiskTracker {
     /// Profile name → number → level.
-    levels: HashMap<String, HashMap<E164, Level>>,
+    levels: FastMap<String, FastMap<E164, Level>>,
 }
 
 impl RiskTracker {
