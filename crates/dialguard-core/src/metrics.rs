@@ -617,6 +617,16 @@ impl Ledger {
         (days as u32).min(Activity::ACTIVE_DAYS_CAP)
     }
 
+    /// Complaints about one number in the `secs` before `now`.
+    pub fn complaints_within(&self, number: E164, now: Timestamp, secs: i64) -> u32 {
+        self.histories.get(&number).map_or(0, |history| {
+            let end = now.as_second();
+            let lo = history.complaints.partition_point(|t| *t <= end - secs);
+            let hi = history.complaints.partition_point(|t| *t <= end);
+            (hi - lo) as u32
+        })
+    }
+
     /// Bursts, maturity and recent complaints for one number as of `now`;
     /// `recent_secs` is the window complaints and blocked calls are counted in.
     pub fn activity(&self, number: E164, now: Timestamp, recent_secs: i64) -> Activity {
@@ -641,9 +651,7 @@ impl Ledger {
             .iter()
             .filter(|c| !c.inbound && c.cause == Cause::BlockedCaller)
             .count() as u32;
-        let c_lo = history.complaints.partition_point(|t| *t <= end - recent_secs);
-        let c_hi = history.complaints.partition_point(|t| *t <= end);
-        activity.complaints = (c_hi - c_lo) as u32;
+        activity.complaints = self.complaints_within(number, now, recent_secs);
         activity
     }
 }

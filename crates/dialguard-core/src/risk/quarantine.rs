@@ -192,7 +192,7 @@ impl QuarantineRules {
             }
         }
         if let Some(rule) = &self.complaints {
-            let recent = ledger.activity(number, now, i64::from(rule.days) * 86_400).complaints;
+            let recent = ledger.complaints_within(number, now, i64::from(rule.days) * 86_400);
             if recent > rule.more_than {
                 fired.push(Trigger {
                     rule: TriggerRule::Complaints,
