@@ -142,15 +142,7 @@ impl Server {
             }
             let tenant = Tenant::new(name.clone(), engine, clock);
             let seq = replay(log.as_ref(), &tenant, &mut replayed)?;
-            let changes = match tenant.clock.tick_instant() {
-                Some(now) => {
-                    tenant
-                        .last_tick
-                        .store(writer::ns(now), std::sync::atomic::Ordering::Release);
-                    tenant.engine.lock().tick(now)
-                }
-                None => Vec::new(),
-            };
+            let changes = tenant.tick(&mut tenant.engine.lock());
             let seq = if changes.is_empty() {
                 seq
             } else {

@@ -7,6 +7,7 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use dialguard_core::Event;
 use dialguard_core::engine::Engine;
 use jiff::Timestamp;
 use parking_lot::Mutex;
@@ -24,6 +25,17 @@ pub struct Tenant {
 }
 
 impl Tenant {
+    /// Moves `engine` (this tenant's, locked) to the clock's instant, when
+    /// the clock has one, and notes when: the state changes it decided,
+    /// already applied, for the log.
+    pub fn tick(&self, engine: &mut Engine) -> Vec<Event> {
+        let Some(now) = self.clock.tick_instant() else {
+            return Vec::new();
+        };
+        self.last_tick.store(crate::writer::ns(now), Ordering::Release);
+        engine.tick(now)
+    }
+
     pub fn new(name: String, engine: Engine, mode: ClockMode) -> Tenant {
         Tenant {
             name,

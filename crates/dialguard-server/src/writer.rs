@@ -16,7 +16,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -265,13 +264,7 @@ impl Writer {
             for event in &fresh {
                 engine.apply(event);
             }
-            match tenant.clock.tick_instant() {
-                Some(now) => {
-                    tenant.last_tick.store(ns(now), Ordering::Release);
-                    engine.tick(now)
-                }
-                None => Vec::new(),
-            }
+            tenant.tick(&mut engine)
         };
         self.write_derived(&tenant, &changes);
         for ((_, reply), written) in group.into_iter().zip(written) {
@@ -316,14 +309,7 @@ impl Writer {
     }
 
     fn tick(&mut self, tenant: &Tenant) {
-        let Some(now) = tenant.clock.tick_instant() else {
-            return;
-        };
-        let changes = {
-            let mut engine = tenant.engine.lock();
-            tenant.last_tick.store(ns(now), Ordering::Release);
-            engine.tick(now)
-        };
+        let changes = tenant.tick(&mut tenant.engine.lock());
         self.write_derived(tenant, &changes);
     }
 

@@ -11,11 +11,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::replay::Store;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use dialguard_core::guard::DncList;
 use dialguard_server::{ClockMode, ServeOptions, ServerConfig};
+
+use crate::replay::Store;
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -10,7 +10,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::replay::Store;
 use anyhow::{Context, Result, bail};
 use dialguard_core::Event;
 use dialguard_core::engine::EngineConfig;
@@ -24,6 +23,7 @@ use serde::Serialize;
 
 use crate::cmd::risk::risk_config;
 use crate::output::{self, table};
+use crate::replay::Store;
 
 /// Events per transaction when recording a run into the log.
 const BATCH: usize = 10_000;
