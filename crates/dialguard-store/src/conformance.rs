@@ -551,3 +551,14 @@ pub fn assert_damage_reported(damage: (&str, u64, &str), error: StoreError) {
         other => panic!("{sql}: {other:?}"),
     }
 }
+
+/// A batch of two calls and an opt-out, for the tests that make a
+/// backend refuse opt-outs midway (a trigger): the calls of the batch, and
+/// the batch itself.
+pub fn calls_then_an_opt_out() -> (Vec<Event>, Vec<Event>) {
+    let every = every_kind();
+    let calls: Vec<Event> = every.iter().filter(|e| e.kind() == "call").cloned().collect();
+    let opt_out = every.iter().find(|e| e.kind() == "opt_out").unwrap().clone();
+    let batch = vec![calls[0].clone(), calls[1].clone(), opt_out];
+    (calls, batch)
+}

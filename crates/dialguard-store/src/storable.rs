@@ -31,6 +31,19 @@ pub enum Unstorable {
     NumberOutOfRange { field: &'static str, number: E164 },
 }
 
+/// The whole batch checked before a backend writes any of it: the first
+/// event [`check_storable`] refuses fails the batch, naming its index.
+pub(crate) fn check_batch(events: &[Event]) -> Result<(), crate::StoreError> {
+    for (index, event) in events.iter().enumerate() {
+        check_storable(event).map_err(|reason| crate::StoreError::Unstorable {
+            index,
+            kind: event.kind(),
+            reason,
+        })?;
+    }
+    Ok(())
+}
+
 /// Says whether every backend can store `event`, and if not, why.
 pub fn check_storable(event: &Event) -> Result<(), Unstorable> {
     if let Event::Call(call) = event {

@@ -209,10 +209,7 @@ fn a_batch_that_fails_midway_leaves_nothing_behind() {
          CREATE TRIGGER refuse_opt_outs BEFORE INSERT ON events FOR EACH ROW \
              WHEN (NEW.kind = 'opt_out') EXECUTE FUNCTION refuse();",
     );
-    let every = conformance::every_kind();
-    let calls: Vec<Event> = every.iter().filter(|e| e.kind() == "call").cloned().collect();
-    let opt_out = every.iter().find(|e| e.kind() == "opt_out").unwrap().clone();
-    let batch = [calls[0].clone(), calls[1].clone(), opt_out];
+    let (calls, batch) = conformance::calls_then_an_opt_out();
 
     let error = log.append(TENANT, &batch).unwrap_err();
     assert!(error.to_string().contains("disk trouble"), "{error}");

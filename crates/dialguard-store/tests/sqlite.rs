@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use dialguard_store::{Event, EventLog, SqliteLog, StoreError, conformance};
+use dialguard_store::{EventLog, SqliteLog, StoreError, conformance};
 use rusqlite::Connection;
 
 const TENANT: &str = "acme";
@@ -172,10 +172,7 @@ fn a_batch_that_fails_midway_leaves_nothing_behind() {
              BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;",
         )
         .unwrap();
-    let every = conformance::every_kind();
-    let calls: Vec<Event> = every.iter().filter(|e| e.kind() == "call").cloned().collect();
-    let opt_out = every.iter().find(|e| e.kind() == "opt_out").unwrap().clone();
-    let batch = [calls[0].clone(), calls[1].clone(), opt_out];
+    let (calls, batch) = conformance::calls_then_an_opt_out();
 
     let error = log.append(TENANT, &batch).unwrap_err();
     assert!(error.to_string().contains("disk trouble"), "{error}");

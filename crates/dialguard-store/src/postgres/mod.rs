@@ -54,7 +54,7 @@ use dialguard_core::{Call, Event};
 use crate::codec::{self, CallColumns};
 use crate::error::{Classify, Doing};
 use crate::storable::nanos;
-use crate::{Appended, EventLog, StoreError, check_storable};
+use crate::{Appended, EventLog, StoreError};
 
 /// How many entries a replay reads per query.
 const REPLAY_PAGE: i64 = 10_000;
@@ -274,13 +274,7 @@ impl Statements {
 
 impl EventLog for PgLog {
     fn append(&mut self, tenant: &str, events: &[Event]) -> Result<Appended, StoreError> {
-        for (index, event) in events.iter().enumerate() {
-            check_storable(event).map_err(|reason| StoreError::Unstorable {
-                index,
-                kind: event.kind(),
-                reason,
-            })?;
-        }
+        crate::storable::check_batch(events)?;
         let batch = Columns::of(events, &self.db)?;
         let tenant_id = self.tenant_id_creating(tenant)?;
         let db = &self.db;

@@ -37,7 +37,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, Transactio
 use crate::codec::{self, CallColumns};
 use crate::error::{Classify, Doing};
 use crate::storable::nanos;
-use crate::{Appended, EventLog, StoreError, check_storable};
+use crate::{Appended, EventLog, StoreError};
 use call_keys::{CallKeys, Slots};
 
 /// How long a writer waits for another process's transaction by default.
@@ -111,13 +111,7 @@ impl SqliteLog {
 
 impl EventLog for SqliteLog {
     fn append(&mut self, tenant: &str, events: &[Event]) -> Result<Appended, StoreError> {
-        for (index, event) in events.iter().enumerate() {
-            check_storable(event).map_err(|reason| StoreError::Unstorable {
-                index,
-                kind: event.kind(),
-                reason,
-            })?;
-        }
+        crate::storable::check_batch(events)?;
         let db = &self.db;
         let tx = self
             .conn
