@@ -306,3 +306,41 @@ fn malformed_label_commands_are_refused_with_what_to_do() {
         "nothing was recorded: {stdout}"
     );
 }
+
+#[test]
+fn numbers_lists_health_top_score_and_top_factor_at_an_instant() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    hang_up_heavy_history(&db);
+    let (code, _, stderr) = run(dialguard(&db).args([
+        "numbers",
+        "add",
+        OURS,
+        "--pool",
+        "sales",
+        "--at",
+        "2026-03-01T00:00:00Z",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+
+    let (code, stdout, stderr) = run(dialguard(&db).args(["numbers", "list", "--at", AT, "--format", "json"]));
+    assert_eq!(code, 0, "{stderr}");
+    let listed: Value = serde_json::from_str(&stdout).unwrap();
+    let row = &listed["numbers"][0];
+    assert_eq!(row["number"], OURS);
+    assert_ne!(row["health"], "healthy", "{row}");
+    assert!(row["risk"].as_u64().unwrap() > 50, "{row}");
+    assert!(
+        ["short_calls", "engagement", "talk_time"].contains(&row["top_factor"].as_str().unwrap()),
+        "the hang-ups are named: {row}"
+    );
+    let text = row["top_factor_text"].as_str().unwrap();
+    assert!(text.contains("of answered calls lasted"), "{text}");
+
+    let (code, table, stderr) = run(dialguard(&db).args(["numbers", "list", "--at", AT]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        table.contains("top factor") && table.contains("of answered calls lasted"),
+        "{table}"
+    );
+}

@@ -39,8 +39,12 @@ enum Action {
         #[arg(long)]
         cnam: Option<String>,
     },
-    /// List registered numbers with their state and health (the default).
-    List,
+    /// List registered numbers with their state, health, top score and top factor (the default).
+    List {
+        /// The instant to judge at (RFC 3339); default now.
+        #[arg(long)]
+        at: Option<Timestamp>,
+    },
     /// Move a number to another state by hand, with a reason.
     SetState(crate::cmd::lifecycle::SetStateArgs),
 }
@@ -56,10 +60,14 @@ struct Row {
     calls_today: u32,
     cap_today: u32,
     registered_at: Timestamp,
+    /// The factor that adds the most points on any profile, and why, in
+    /// plain words with its profile.
+    top_factor: Option<String>,
+    top_factor_text: Option<String>,
 }
 
 pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
-    match args.action.unwrap_or(Action::List) {
+    match args.action.unwrap_or(Action::List { at: None }) {
         Action::Add {
             numbers,
             pool,
@@ -67,7 +75,7 @@ pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
             at,
             cnam,
         } => add(db, numbers, pool, &state, at, cnam),
-        Action::List => list(db, args.format),
+        Action::List { at } => list(db, at, args.format),
         Action::SetState(args) => crate::cmd::lifecycle::set_state(db, args),
     }
 }
@@ -112,11 +120,11 @@ fn add(
     Ok(ExitCode::SUCCESS)
 }
 
-fn list(db: &Store, format: output::Format) -> Result<ExitCode> {
+fn list(db: &Store, at: Option<Timestamp>, format: output::Format) -> Result<ExitCode> {
     let log = open_log(db)?;
     // State and health as of now: the engine moves time without recording
     // what it decides (`set-state` and the server record).
-    let now = Timestamp::now();
+    let now = at.unwrap_or_else(Timestamp::now);
     let mut engine = crate::replay::engine(&log)?;
     engine.tick(now);
     let registered_at: std::collections::HashMap<E164, Timestamp> = engine
@@ -129,6 +137,8 @@ fn list(db: &Store, format: output::Format) -> Result<ExitCode> {
         .into_iter()
         .map(|n| Row {
             registered_at: registered_at[&n.number],
+            top_factor: n.top_factor.as_ref().map(|f| f.factor.as_str().to_owned()),
+            top_factor_text: n.top_factor.as_ref().map(|f| format!("{}: {}", f.profile, f.text)),
             number: n.number,
             pool: n.pool,
             state: n.state,
@@ -159,6 +169,7 @@ fn list(db: &Store, format: output::Format) -> Result<ExitCode> {
                     "risk",
                     "calls 24h / cap",
                     "registered",
+                    "top factor",
                 ]);
                 for r in &rows {
                     t.add_row(vec![
@@ -169,6 +180,7 @@ fn list(db: &Store, format: output::Format) -> Result<ExitCode> {
                         r.risk.to_string(),
                         format!("{} / {}", r.calls_today, r.cap_today),
                         r.registered_at.to_string(),
+                        r.top_factor_text.clone().unwrap_or_default(),
                     ]);
                 }
                 println!("{t}");
