@@ -1103,6 +1103,14 @@ mod property {
                                 oracle.suppressed[to] = Some(oracle.suppressed[to].map_or(ended, |s| s.min(ended)));
                             }
                             guard.apply(&event);
+                            // The record takes its reservation's place: the call the
+                            // carrier saw is the one placed, seconds after the decision.
+                            let (reserved, placed) = (at.as_millisecond(), started.as_millisecond());
+                            for calls in [&mut oracle.calls_from[from], &mut oracle.calls_to[to]] {
+                                if let Some(i) = calls.iter().rposition(|&c| c == reserved) {
+                                    calls[i] = placed;
+                                }
+                            }
                         }
                     }
                     Op::OptOut(to) => {
