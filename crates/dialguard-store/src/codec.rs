@@ -122,9 +122,14 @@ pub(crate) fn decode(columns: CallColumns<String>) -> Result<Call, String> {
     })
 }
 
-/// The stored form of any event but a call.
-pub(crate) fn encode_payload(event: &Event) -> Result<String, serde_json::Error> {
-    serde_json::to_string(event)
+/// The stored form of any event but a call: its JSON. `db` names the log
+/// in the error.
+pub(crate) fn encode_payload(event: &Event, db: &str) -> Result<String, crate::StoreError> {
+    serde_json::to_string(event).map_err(|e| crate::StoreError::Backend {
+        db: db.to_owned(),
+        doing: "encoding an event as JSON",
+        source: e.into(),
+    })
 }
 
 /// The event a stored payload holds.

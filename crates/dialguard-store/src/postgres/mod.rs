@@ -372,11 +372,7 @@ impl<'e> Columns<'e> {
             match event {
                 Event::Call(call) => columns.push_call(ord, codec::encode(call).map_err(unstorable)?),
                 other => {
-                    let payload = codec::encode_payload(other).map_err(|e| StoreError::Backend {
-                        db: db.to_owned(),
-                        doing: "encoding an event as JSON",
-                        source: e.into(),
-                    })?;
+                    let payload = codec::encode_payload(other, db)?;
                     let (source, source_id) = other.dedup_key().unzip();
                     columns.event_ord.push(ord);
                     columns.kind.push(other.kind());

@@ -246,11 +246,7 @@ fn write_batch(
                 slot.is_some()
             }
             other => {
-                let payload = codec::encode_payload(other).map_err(|e| StoreError::Backend {
-                    db: db.to_owned(),
-                    doing: "encoding an event as JSON",
-                    source: e.into(),
-                })?;
+                let payload = codec::encode_payload(other, db)?;
                 let (source, source_id) = other.dedup_key().unzip();
                 let at = nanos(other.at(), "at").map_err(unstorable)?;
                 let inserted = insert_event
