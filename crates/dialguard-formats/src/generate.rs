@@ -77,7 +77,33 @@ fn caller_pool(count: usize, rng: &mut SplitMix64) -> Vec<u64> {
 /// dial through the `s` extension (the number only in `lastdata`); some
 /// caller names hold a comma.
 pub fn asterisk_master_csv(rows: usize, numbers: usize, seed: u64, out: &mut impl Write) -> io::Result<()> {
+    write_master_csv(rows, numbers, seed, None, out)
+}
+
+/// [`asterisk_master_csv`] spread over `days` days of a campaign's calling
+/// hours, 08:00 to 20:00 PBX time, as a contact center's week looks: the
+/// same mix, the gaps between calls as long as the rows need.
+pub fn asterisk_campaign_csv(
+    rows: usize,
+    numbers: usize,
+    seed: u64,
+    days: u64,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    write_master_csv(rows, numbers, seed, Some(days.max(1)), out)
+}
+
+/// The calling day of [`asterisk_campaign_csv`], in seconds of the day.
+const OPENS: u64 = 8 * 3600;
+const CLOSES: u64 = 20 * 3600;
+
+fn write_master_csv(rows: usize, numbers: usize, seed: u64, days: Option<u64>, out: &mut impl Write) -> io::Result<()> {
     let mut rng = SplitMix64(seed);
+    // The largest gap between two calls: twice the mean.
+    let max_gap_ms = match days {
+        None => 2000,
+        Some(days) => (2 * days * (CLOSES - OPENS) * 1000 / rows.max(1) as u64).max(2),
+    };
     let pool = caller_pool(numbers.max(1), &mut rng);
     let contacts = (rows / 4).max(1) as u64;
     // 2026-03-02 08:00:00, read as UTC seconds for the wall clock.
@@ -85,7 +111,12 @@ pub fn asterisk_master_csv(rows: usize, numbers: usize, seed: u64, out: &mut imp
     let mut line = Vec::with_capacity(512);
     let mut chunk = Vec::with_capacity(1 << 16);
     for row in 0..rows as u64 {
-        clock_ms += rng.between(0, 2000);
+        clock_ms += rng.between(0, max_gap_ms);
+        if days.is_some() && (clock_ms / 1000) % 86_400 >= CLOSES {
+            // After hours: the next morning, as late into it as the gap ran.
+            let late = clock_ms - (clock_ms / 86_400_000 * 86_400_000 + CLOSES * 1000);
+            clock_ms = (clock_ms / 86_400_000 + 1) * 86_400_000 + OPENS * 1000 + late;
+        }
         let start = clock_ms / 1000;
         let caller = pool[(rng.next() % pool.len() as u64) as usize];
         let contact = rng.next() % contacts;

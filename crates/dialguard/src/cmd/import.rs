@@ -1,7 +1,8 @@
 //! `dialguard import`: call records and complaint feeds into the log.
 //!
-//! Rows stream from the file through the parser into batches of
-//! [`BATCH`] events, each appended in one transaction. The log drops what it
+//! Rows stream from the file through the parser (an Asterisk file's rows
+//! converted on `--workers` threads, still in file order) into batches of
+//! [`BATCH`] events, each appended in one transaction on a writer thread. The log drops what it
 //! already holds, so importing a file twice, or again after an import was
 //! killed halfway, ends in the same state as one clean run.
 
@@ -46,6 +47,12 @@ pub struct Args {
     /// Write every rejected row here as CSV (file,unit,line,reason; unit is `line`, or `record` for JSON).
     #[arg(long)]
     rejects: Option<PathBuf>,
+    /// Threads converting rows beside the one reading the file (Asterisk
+    /// files; other formats read on one). Default: the cores beyond the
+    /// reader and the writer (none on 2 cores, where a converter only
+    /// competes with the writer).
+    #[arg(long)]
+    workers: Option<usize>,
     /// Output of the summary.
     #[arg(long, value_enum, default_value_t)]
     output: output::Format,
@@ -102,6 +109,9 @@ pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
         })
         .transpose()?;
 
+    let workers = args
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(0, |n| n.get().saturating_sub(2)));
     let mut summary = Summary::default();
     let mut file_failed = false;
     for path in &args.files {
@@ -125,7 +135,7 @@ pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
             }
             Ok(())
         };
-        let file_summary = import_file(&mut log, path, args.format, &options, &mut on_reject)?;
+        let file_summary = import_file(&mut log, path, args.format, &options, workers, &mut on_reject)?;
         file_failed |= file_summary.error.is_some();
         summary.accepted += file_summary.accepted;
         summary.duplicates += file_summary.duplicates;
@@ -150,6 +160,7 @@ fn import_file(
     path: &Path,
     format: Format,
     options: &Options,
+    workers: usize,
     on_reject: &mut dyn FnMut(Reject) -> Result<()>,
 ) -> Result<FileSummary> {
     let name = path.display().to_string();
@@ -212,7 +223,7 @@ fn import_file(
             }
         };
         // Whatever was parsed before a file goes bad still lands.
-        let parsed = dialguard_formats::read(format, reader, options, &mut sink);
+        let parsed = dialguard_formats::read_parallel(format, reader, options, workers, &mut sink);
         if !batch.is_empty() && !writer_gone {
             let _ = to_writer.send(batch);
         }
