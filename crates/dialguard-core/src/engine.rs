@@ -208,6 +208,9 @@ pub struct Engine {
     last_sweep: Option<Timestamp>,
     /// Each pool's daily budget per number, learned from its labels.
     pools: PoolBudgets,
+    /// During [`Engine::follow_tick`]: state changes are decided by another
+    /// instance and arrive through the log, so none are made here.
+    following: bool,
 }
 
 impl Engine {
@@ -226,6 +229,7 @@ impl Engine {
             arrival_checked: FastSet::default(),
             last_sweep: None,
             pools: PoolBudgets::default(),
+            following: false,
             config,
         })
     }
@@ -363,6 +367,19 @@ impl Engine {
         out
     }
 
+    /// [`Engine::tick`] for an instance that follows another's decisions
+    /// (several servers on one shared log: one of them decides a tenant's
+    /// state changes). Numbers are re-assessed and the guard's scores and
+    /// caps move as in a tick, but no state change is made or returned: the
+    /// deciding instance's arrive through the log and are applied then.
+    /// A number's arrival check is left for the deciding instance too.
+    pub fn follow_tick(&mut self, now: Timestamp) {
+        self.following = true;
+        let changes = self.tick(now);
+        self.following = false;
+        debug_assert!(changes.is_empty(), "a following tick decides nothing");
+    }
+
     fn reassess_due(&self, number: E164, now: Timestamp) -> bool {
         if !self.dirty.contains(&number) {
             return false;
@@ -376,6 +393,9 @@ impl Engine {
     }
 
     fn emit(&mut self, change: StateChanged, out: &mut Vec<Event>) {
+        if self.following {
+            return;
+        }
         let event = Event::StateChanged(change);
         self.apply(&event);
         out.push(event);
@@ -386,7 +406,7 @@ impl Engine {
     /// replacement. Checked once, and only while the number has not moved
     /// since it was registered, so an operator's later decision stands.
     fn check_arrival(&mut self, number: E164, now: Timestamp, out: &mut Vec<Event>) {
-        if !self.arrival_checked.insert(number) {
+        if self.following || !self.arrival_checked.insert(number) {
             return;
         }
         let Some(record) = self.lifecycle.record(number) else {

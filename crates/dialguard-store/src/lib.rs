@@ -35,7 +35,7 @@ use std::path::Path;
 
 pub use dialguard_core::Event;
 pub use error::StoreError;
-pub use postgres::PgLog;
+pub use postgres::{Doorbell, PgLog};
 pub use sqlite::SqliteLog;
 pub use storable::{EARLIEST, LATEST, Unstorable, check_storable};
 
@@ -99,6 +99,18 @@ impl Location {
         match self {
             Location::File(path) => open(path),
             Location::Url(url) => open_url(url),
+        }
+    }
+
+    /// A log several servers share (PostgreSQL) has a [`Doorbell`] that
+    /// says when others appended; an SQLite file has one writer and none.
+    pub fn doorbell(&self) -> Result<Option<Doorbell>, StoreError> {
+        match self {
+            Location::File(_) => Ok(None),
+            Location::Url(url) => {
+                open_url(url)?;
+                Doorbell::connect(url).map(Some)
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use dialguard_store::{Event, EventLog, PgLog, StoreError, conformance, open_url};
+use dialguard_store::{Doorbell, Event, EventLog, PgLog, StoreError, conformance, open_url};
 use postgres::{Client, NoTls};
 
 const TENANT: &str = "acme";
@@ -64,6 +64,12 @@ impl Scratch {
 
     fn open(&self) -> PgLog {
         PgLog::connect_with_schema(&self.url, &self.schema).unwrap()
+    }
+
+    /// The URL of the scratch schema (its `search_path` in `options`).
+    fn schema_url(&self) -> String {
+        let separator = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{separator}options=-csearch_path%3D{}", self.url, self.schema)
     }
 
     /// Runs SQL in the scratch schema behind the log's back.
@@ -345,4 +351,47 @@ fn concurrent_writers_store_each_call_once_and_a_tail_misses_none() {
     keys.dedup();
     assert_eq!(keys.len(), total, "every call seen exactly once");
     assert_eq!(conformance::replay_all(&tail, TENANT), seen);
+}
+
+#[test]
+fn a_doorbell_rings_for_the_tenant_an_append_grew_and_not_for_another_schema() {
+    let scratch = Scratch::new();
+    let other = Scratch::new();
+    drop(scratch.open());
+    let mut bell = Doorbell::connect(&scratch.schema_url()).unwrap();
+    assert_eq!(bell.schema(), scratch.schema);
+    let quiet = std::time::Duration::from_millis(50);
+    assert!(bell.wait(quiet).unwrap().is_empty(), "nothing appended yet");
+
+    let mut log = scratch.open();
+    log.append(TENANT, &conformance::workload_batch(0, 5)).unwrap();
+    log.append("globex", &conformance::workload_batch(0, 5)).unwrap();
+    let mut rung = bell.wait(std::time::Duration::from_secs(5)).unwrap();
+    rung.extend(bell.wait(quiet).unwrap());
+    rung.sort();
+    assert_eq!(rung, ["acme", "globex"]);
+
+    // A batch of nothing but duplicates adds nothing and rings nothing.
+    log.append(TENANT, &conformance::workload_batch(0, 5)).unwrap();
+    other.open().append(TENANT, &conformance::workload_batch(0, 5)).unwrap();
+    assert!(bell.wait(std::time::Duration::from_millis(300)).unwrap().is_empty());
+}
+
+#[test]
+fn one_connection_leads_a_tenant_until_it_goes() {
+    let scratch = Scratch::new();
+    drop(scratch.open());
+    let url = scratch.schema_url();
+    let mut first = Doorbell::connect(&url).unwrap();
+    let mut second = Doorbell::connect(&url).unwrap();
+    assert!(first.lead(TENANT).unwrap());
+    assert!(first.lead(TENANT).unwrap(), "a leader stays the leader");
+    assert!(!second.lead(TENANT).unwrap(), "one leader at a time");
+    assert!(second.lead("globex").unwrap(), "tenants are led apart");
+    drop(first);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !second.lead(TENANT).unwrap() {
+        assert!(std::time::Instant::now() < deadline, "the lead was never released");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }

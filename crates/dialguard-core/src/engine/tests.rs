@@ -158,6 +158,38 @@ fn replaying_the_derived_events_gives_the_same_state_without_new_ones() {
 }
 
 #[test]
+fn a_following_engine_decides_nothing_and_takes_the_deciders_changes() {
+    let now = t("2025-03-04T15:00:00Z");
+    let log = vec![
+        register(A, NumberState::Active, now - SignedDuration::from_hours(1)),
+        register(B, NumberState::Active, now - SignedDuration::from_hours(1)),
+        label(A, Carrier::Att, Some("Spam Likely"), now),
+    ];
+    let mut decider = engine(&log);
+    let mut follower = engine(&log);
+    follower.follow_tick(now);
+    assert_eq!(
+        follower.lifecycle().state(A),
+        Some(NumberState::Active),
+        "the follower waits for the decider's change"
+    );
+    let derived = decider.tick(now);
+    assert!(!derived.is_empty());
+    for event in &derived {
+        follower.apply(event);
+    }
+    follower.follow_tick(now + SignedDuration::from_mins(1));
+    assert_eq!(follower.lifecycle().record(A), decider.lifecycle().record(A));
+    assert_eq!(
+        follower.decide(&request(person(1), false), now),
+        Decision::Allow { caller_id: B }
+    );
+    // Once it decides for itself (the decider went away), it adds nothing
+    // the decider already did.
+    assert!(follower.tick(now + SignedDuration::from_mins(2)).is_empty());
+}
+
+#[test]
 fn a_clean_number_summarises_as_healthy_with_its_caps() {
     let now = t("2025-03-04T15:00:00Z");
     let mut engine = engine(&[register(A, NumberState::Active, now - SignedDuration::from_hours(1))]);

@@ -39,8 +39,11 @@
 //! current schema (`public` unless the URL's `options` set a
 //! `search_path`). See `schema` for the layout and its migrations.
 
+mod doorbell;
 mod schema;
 pub(crate) mod url;
+
+pub use doorbell::Doorbell;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -168,6 +171,7 @@ struct Statements {
     count: Statement,
     find_tenant: Statement,
     add_tenant: Statement,
+    notify: Statement,
 }
 
 impl PgLog {
@@ -268,6 +272,7 @@ impl Statements {
             count: prepare(COUNT)?,
             find_tenant: prepare(FIND_TENANT)?,
             add_tenant: prepare(ADD_TENANT)?,
+            notify: prepare("SELECT pg_notify($1, $2)")?,
         })
     }
 }
@@ -284,8 +289,16 @@ impl EventLog for PgLog {
         let row = tx
             .query_one(&self.statements.append, &batch.params(&tenant_id))
             .doing(db, "writing a batch")?;
-        tx.commit().doing(db, "committing a batch")?;
         let accepted: i64 = row.try_get(0).doing(db, "writing a batch")?;
+        if accepted > 0 {
+            // Delivered at commit: other servers on this log read it then.
+            tx.execute(
+                &self.statements.notify,
+                &[&doorbell::CHANNEL, &doorbell::payload(&self.schema, tenant)],
+            )
+            .doing(db, "writing a batch")?;
+        }
+        tx.commit().doing(db, "committing a batch")?;
         let last_seq: i64 = row.try_get(1).doing(db, "writing a batch")?;
         let accepted = usize::try_from(accepted).unwrap_or_default();
         Ok(Appended {
