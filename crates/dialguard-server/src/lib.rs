@@ -37,6 +37,7 @@ mod body;
 pub mod config;
 mod dashboard;
 mod error;
+mod follow;
 mod metrics;
 mod openapi;
 mod tenant;
@@ -47,6 +48,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 
 use dialguard_core::Event;
@@ -103,6 +105,16 @@ pub enum ServeError {
 pub struct Replayed {
     pub tenants: usize,
     pub events: u64,
+    /// On a log other servers share: the tenants this one leads at start
+    /// (decides their state changes), and those another server leads.
+    pub shared: Option<Leads>,
+}
+
+/// Which tenants a server on a shared log leads and which it follows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Leads {
+    pub leads: Vec<String>,
+    pub follows: Vec<String>,
 }
 
 /// A server with its log replayed and its port bound, not yet serving.
@@ -110,6 +122,7 @@ pub struct Server {
     listener: std::net::TcpListener,
     state: AppState,
     writer_thread: JoinHandle<()>,
+    follower: Option<follow::Follower>,
     replayed: Replayed,
 }
 
@@ -131,6 +144,7 @@ impl Server {
             what: "setting the listening socket non-blocking",
             source,
         })?;
+        let mut doorbell = log.doorbell()?;
         let mut log = log.open()?;
         let mut tenants = HashMap::new();
         let mut seqs = HashMap::new();
@@ -141,6 +155,12 @@ impl Server {
                 engine.guard_mut().set_dnc(list.clone());
             }
             let tenant = Tenant::new(name.clone(), engine, clock);
+            if let Some(bell) = doorbell.as_mut() {
+                let leads = bell.lead(&name)?;
+                tenant.leads.store(leads, Ordering::Release);
+                let shared = replayed.shared.get_or_insert_with(Leads::default);
+                if leads { &mut shared.leads } else { &mut shared.follows }.push(name.clone());
+            }
             let seq = replay(log.as_ref(), &tenant, &mut replayed)?;
             let changes = tenant.tick(&mut tenant.engine.lock());
             let seq = if changes.is_empty() {
@@ -153,10 +173,19 @@ impl Server {
             replayed.tenants += 1;
         }
         let metrics = Arc::new(Metrics::new());
-        let (writer, writer_thread) = Writer::start(log, seqs, metrics.clone()).map_err(|source| ServeError::Io {
-            what: "starting the log writer",
-            source,
-        })?;
+        let shared = doorbell.is_some();
+        let (writer, writer_thread) =
+            Writer::start(log, seqs, metrics.clone(), shared).map_err(|source| ServeError::Io {
+                what: "starting the log writer",
+                source,
+            })?;
+        let follower = doorbell
+            .map(|bell| follow::start(bell, tenants.values().cloned().collect(), writer.clone()))
+            .transpose()
+            .map_err(|source| ServeError::Io {
+                what: "starting to follow the shared log",
+                source,
+            })?;
         let state = AppState {
             inner: Arc::new(Shared {
                 config,
@@ -170,6 +199,7 @@ impl Server {
             listener,
             state,
             writer_thread,
+            follower,
             replayed,
         })
     }
@@ -189,6 +219,7 @@ impl Server {
             listener,
             state,
             writer_thread,
+            follower,
             ..
         } = self;
         let listener = tokio::net::TcpListener::from_std(listener).map_err(|source| ServeError::Io {
@@ -203,6 +234,9 @@ impl Server {
             .await;
         let _ = stop_ticks.send(true);
         let _ = ticker.await;
+        if let Some(follower) = follower {
+            let _ = tokio::task::spawn_blocking(move || follower.stop()).await;
+        }
         writer.shutdown().await;
         drop(writer);
         tokio::task::spawn_blocking(move || writer_thread.join())

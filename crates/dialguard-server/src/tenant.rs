@@ -5,7 +5,7 @@
 //! engine sits behind one mutex: decisions take it for microseconds and
 //! never touch the disk, and the log writer takes it to fold what it wrote.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use dialguard_core::Event;
 use dialguard_core::engine::Engine;
@@ -22,6 +22,11 @@ pub struct Tenant {
     /// The instant of the engine's latest tick, in nanoseconds since the
     /// epoch (`i64::MIN` before the first).
     pub last_tick: AtomicI64,
+    /// Whether this server decides the tenant's state changes. Always on a
+    /// log of its own; on a shared log, while it holds the tenant's lead
+    /// (the others follow: they tick without deciding, and read the
+    /// leader's changes from the log).
+    pub leads: AtomicBool,
 }
 
 impl Tenant {
@@ -32,8 +37,19 @@ impl Tenant {
         let Some(now) = self.clock.tick_instant() else {
             return Vec::new();
         };
+        self.tick_at(engine, now)
+    }
+
+    /// Moves `engine` to `now`; the state changes decided, if this server
+    /// leads the tenant.
+    pub fn tick_at(&self, engine: &mut Engine, now: Timestamp) -> Vec<Event> {
         self.last_tick.store(crate::writer::ns(now), Ordering::Release);
-        engine.tick(now)
+        if self.leads.load(Ordering::Acquire) {
+            engine.tick(now)
+        } else {
+            engine.follow_tick(now);
+            Vec::new()
+        }
     }
 
     pub fn new(name: String, engine: Engine, mode: ClockMode) -> Tenant {
@@ -42,6 +58,7 @@ impl Tenant {
             engine: Mutex::new(engine),
             clock: Clock::new(mode),
             last_tick: AtomicI64::new(i64::MIN),
+            leads: AtomicBool::new(true),
         }
     }
 }

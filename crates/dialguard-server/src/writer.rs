@@ -55,6 +55,11 @@ enum Job {
     Derived { tenant: Arc<Tenant>, events: Vec<Event> },
     /// Move the tenant's engine to its clock's now.
     Tick { tenant: Arc<Tenant> },
+    /// Read what other servers appended to the tenant's log (a shared log).
+    CatchUp {
+        tenant: Arc<Tenant>,
+        done: Option<std::sync::mpsc::Sender<()>>,
+    },
     /// Write everything queued before this, then stop.
     Shutdown { done: oneshot::Sender<()> },
 }
@@ -101,6 +106,29 @@ impl WriterHandle {
         let _ = self.tx.try_send(Job::Tick { tenant });
     }
 
+    /// Asks the writer to read what other servers appended to `tenant`'s
+    /// log; skipped when the writer is busy (the next poll comes). Called
+    /// from a plain thread.
+    pub fn catch_up(&self, tenant: Arc<Tenant>) {
+        let _ = self.tx.try_send(Job::CatchUp { tenant, done: None });
+    }
+
+    /// [`WriterHandle::catch_up`], waiting until it is done. Called from a
+    /// plain thread, never from the runtime.
+    pub fn catch_up_now(&self, tenant: Arc<Tenant>) {
+        let (done, finished) = std::sync::mpsc::channel();
+        if self
+            .tx
+            .blocking_send(Job::CatchUp {
+                tenant,
+                done: Some(done),
+            })
+            .is_ok()
+        {
+            let _ = finished.recv();
+        }
+    }
+
     /// Writes everything queued so far and stops the writer.
     pub async fn shutdown(&self) {
         let (done, finished) = oneshot::channel();
@@ -117,21 +145,65 @@ fn stopping() -> ApiError {
 /// The thread that owns the log.
 pub struct Writer {
     log: Box<dyn EventLog + Send>,
-    /// Each tenant's latest sequence number in the log, as this process knows it.
+    /// Each tenant's cursor: every event of its log up to here is applied.
     seqs: HashMap<String, u64>,
     metrics: Arc<Metrics>,
+    /// On a log other servers write too: what is known beyond the cursors.
+    following: Option<Following>,
+}
+
+/// What a writer on a shared log knows beyond each tenant's cursor.
+///
+/// Its own appends are contiguous runs of sequence numbers ending at the
+/// `last_seq` the log returns. When one does not start right after the
+/// previous one ended, another server appended in between, and every
+/// tenant may hold events this server has not applied: it reads them (from
+/// the tenant's cursor, in sequence order, skipping what it applied
+/// already) before moving the cursor past its own.
+#[derive(Default)]
+struct Following {
+    /// The log's last sequence number after this writer's latest append.
+    head: u64,
+    /// Tenants whose log may hold others' events after their cursor.
+    behind: HashSet<String>,
+    /// Per tenant, runs `(after, through]` beyond its cursor that this
+    /// writer appended and had already applied (a tick's state changes).
+    ahead: HashMap<String, Vec<(u64, u64)>>,
+}
+
+impl Following {
+    /// Notes an append of `accepted` events that left the log at `last_seq`.
+    fn appended(&mut self, accepted: usize, last_seq: u64, tenants: impl Iterator<Item = String>) {
+        if last_seq - accepted as u64 != self.head {
+            self.behind.extend(tenants);
+        }
+        self.head = self.head.max(last_seq);
+    }
+
+    fn skips(&self, tenant: &str, seq: u64) -> bool {
+        self.ahead
+            .get(tenant)
+            .is_some_and(|runs| runs.iter().any(|&(after, through)| after < seq && seq <= through))
+    }
 }
 
 impl Writer {
     /// Starts the writer thread. `seqs` are the tenants' latest sequence
     /// numbers after replay.
+    /// `shared`: other servers append to the same log.
     pub fn start(
         log: Box<dyn EventLog + Send>,
         seqs: HashMap<String, u64>,
         metrics: Arc<Metrics>,
+        shared: bool,
     ) -> std::io::Result<(WriterHandle, JoinHandle<()>)> {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let writer = Writer { log, seqs, metrics };
+        let writer = Writer {
+            log,
+            seqs,
+            metrics,
+            following: shared.then(Following::default),
+        };
         let thread = std::thread::Builder::new()
             .name("dialguard-log-writer".into())
             .spawn(move || writer.run(rx))?;
@@ -180,6 +252,16 @@ impl Writer {
                 Job::Tick { tenant } => {
                     self.flush(&mut group);
                     self.tick(&tenant);
+                }
+                Job::CatchUp { tenant, done } => {
+                    self.flush(&mut group);
+                    match self.catch_up(&tenant, None) {
+                        Ok(_) => self.tick(&tenant),
+                        Err(why) => eprintln!("dialguard: could not read tenant {}'s log: {why}", tenant.name),
+                    }
+                    if let Some(done) = done {
+                        let _ = done.send(());
+                    }
                 }
                 Job::Shutdown { done } => {
                     self.flush(&mut group);
@@ -231,6 +313,9 @@ impl Writer {
             }
         };
         self.metrics.log_batch(started.elapsed());
+        if self.following.is_some() {
+            return self.fold_shared(tenant, group, all, lengths, appended);
+        }
         if appended.accepted > 0 {
             self.seqs.insert(tenant.name.clone(), appended.last_seq);
         }
@@ -272,6 +357,95 @@ impl Writer {
         }
     }
 
+    /// [`Writer::write_group`]'s second half on a shared log: fold what
+    /// was written, with whatever others wrote before it, in log order.
+    fn fold_shared(
+        &mut self,
+        tenant: Arc<Tenant>,
+        group: Vec<(Vec<Event>, Reply)>,
+        mut all: Vec<Event>,
+        lengths: Vec<usize>,
+        appended: dialguard_store::Appended,
+    ) {
+        let tenants: Vec<String> = self.seqs.keys().cloned().collect();
+        let following = self.following.as_mut().expect("a shared log");
+        following.appended(appended.accepted, appended.last_seq, tenants.into_iter());
+        let behind = following.behind.contains(&tenant.name);
+        let (fresh, taken) = if appended.accepted == 0 {
+            // Nothing of ours to fold; others' events wait for the doorbell.
+            (Vec::new(), vec![false; all.len()])
+        } else if !behind && appended.duplicates == 0 {
+            self.seqs.insert(tenant.name.clone(), appended.last_seq);
+            let mut engine = tenant.engine.lock();
+            for event in &all {
+                engine.apply(event);
+            }
+            let taken = vec![true; all.len()];
+            // All taken: nothing is left to count as a duplicate.
+            (std::mem::take(&mut all), taken)
+        } else {
+            let ours = (appended.last_seq - appended.accepted as u64, appended.last_seq);
+            match self.catch_up(&tenant, Some(ours)) {
+                Ok(fresh) => {
+                    let taken = taken_by_log(&all, &fresh);
+                    (fresh, taken)
+                }
+                Err(why) => {
+                    let message = format!("the batch was written but could not be read back: {why}");
+                    for (_, reply) in group {
+                        let _ = reply.send(Err(message.clone()));
+                    }
+                    return;
+                }
+            }
+        };
+        self.count_duplicates(&all, &taken);
+        self.count_ingested(&fresh);
+        let changes = tenant.tick(&mut tenant.engine.lock());
+        self.write_derived(&tenant, &changes);
+        for ((_, reply), written) in group.into_iter().zip(per_request(&taken, &lengths)) {
+            let _ = reply.send(Ok(written));
+        }
+    }
+
+    /// Applies every event of `tenant`'s log after its cursor that this
+    /// server has not applied yet, in log order, and moves the cursor to
+    /// the end. Returns the events within `ours` (an append of this writer
+    /// read back, to tell its fresh events from its duplicates).
+    fn catch_up(&mut self, tenant: &Tenant, ours: Option<(u64, u64)>) -> Result<Vec<Event>, String> {
+        let cursor = self.seqs.get(&tenant.name).copied().unwrap_or(0);
+        let mut read = Vec::new();
+        let last = self
+            .log
+            .replay(&tenant.name, cursor, &mut |seq, event| read.push((seq, event)))
+            .map_err(|e| e.to_string())?;
+        let mut own = Vec::new();
+        {
+            let following = self.following.as_ref();
+            let mut engine = tenant.engine.lock();
+            for (seq, event) in read {
+                if following.is_some_and(|f| f.skips(&tenant.name, seq)) {
+                    continue;
+                }
+                engine.apply(&event);
+                if ours.is_some_and(|(after, through)| after < seq && seq <= through) {
+                    own.push(event);
+                } else if !matches!(event, Event::NumberRegistered(_)) {
+                    tenant.clock.observe(event.at());
+                }
+            }
+        }
+        let last = last.max(cursor);
+        self.seqs.insert(tenant.name.clone(), last);
+        if let Some(following) = self.following.as_mut() {
+            following.behind.remove(&tenant.name);
+            if let Some(runs) = following.ahead.get_mut(&tenant.name) {
+                runs.retain(|&(_, through)| through > last);
+            }
+        }
+        Ok(own)
+    }
+
     /// Every event of the tenant after `seq`: what the last append wrote.
     fn read_back(&self, tenant: &str, seq: u64) -> Result<Vec<Event>, String> {
         let mut fresh = Vec::new();
@@ -289,8 +463,26 @@ impl Writer {
         match self.log.append(&tenant.name, events) {
             Ok(appended) => {
                 self.metrics.log_batch(started.elapsed());
-                if appended.accepted > 0 {
-                    self.seqs.insert(tenant.name.clone(), appended.last_seq);
+                let tenants: Vec<String> = self.seqs.keys().cloned().collect();
+                match self.following.as_mut() {
+                    Some(following) => {
+                        following.appended(appended.accepted, appended.last_seq, tenants.into_iter());
+                        let after = appended.last_seq - appended.accepted as u64;
+                        if following.behind.contains(&tenant.name) {
+                            // Applied already, but others' events come first.
+                            following
+                                .ahead
+                                .entry(tenant.name.clone())
+                                .or_default()
+                                .push((after, appended.last_seq));
+                        } else if appended.accepted > 0 {
+                            self.seqs.insert(tenant.name.clone(), appended.last_seq);
+                        }
+                    }
+                    None if appended.accepted > 0 => {
+                        self.seqs.insert(tenant.name.clone(), appended.last_seq);
+                    }
+                    None => {}
                 }
                 for event in events {
                     if let Event::StateChanged(change) = event {
@@ -343,7 +535,7 @@ impl Writer {
 fn job_events(job: &Job) -> usize {
     match job {
         Job::Append { events, .. } | Job::Derived { events, .. } => events.len(),
-        Job::Tick { .. } | Job::Shutdown { .. } => 0,
+        Job::Tick { .. } | Job::CatchUp { .. } | Job::Shutdown { .. } => 0,
     }
 }
 

@@ -123,8 +123,7 @@ pub async fn decide(
             let catch_up = state.clock == ClockMode::Event
                 && ns(now).saturating_sub(tenant.last_tick.load(Ordering::Acquire)) >= TICK_AFTER_NS;
             let changes = if catch_up {
-                tenant.last_tick.store(ns(now), Ordering::Release);
-                engine.tick(now)
+                tenant.tick_at(&mut engine, now)
             } else {
                 Vec::new()
             };

@@ -93,6 +93,21 @@ pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
             "clock {clock_name}; log {}: {} events replayed for {} tenant(s); dashboard at http://{addr}/",
             db, replayed.events, replayed.tenants
         );
+        if let Some(shared) = &replayed.shared {
+            let list = |names: &[String]| {
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            };
+            let _ = writeln!(
+                out,
+                "shared log: this server leads {}; follows {} (another server leads them)",
+                list(&shared.leads),
+                list(&shared.follows)
+            );
+        }
         let _ = out.flush();
     })?;
     eprintln!("dialguard: stopped; every accepted request is in {}", db);

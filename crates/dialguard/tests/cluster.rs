@@ -1,0 +1,310 @@
+//! Several `dialguard serve` processes on one PostgreSQL log: what one
+//! accepts the others apply, one of them leads the tenant (decides its
+//! state changes, which the others read), and when the leader is killed
+//! with SIGKILL another takes the lead and goes on, with nothing accepted
+//! lost or counted twice.
+//!
+//! Needs the PostgreSQL at `DIALGUARD_TEST_PG` (default
+//! `postgres://postgres@127.0.0.1:5432/test`, trust auth); the test works in
+//! a schema of its own and drops it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+fn server_url() -> String {
+    std::env::var("DIALGUARD_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A fresh schema, dropped when the test ends.
+struct Schema {
+    name: String,
+}
+
+impl Schema {
+    fn new(tag: &str) -> Schema {
+        let name = format!("dialguard_cluster_{tag}_{}", std::process::id());
+        let mut client = postgres::Client::connect(&server_url(), postgres::NoTls).unwrap_or_else(|e| {
+            panic!(
+                "this test needs PostgreSQL at {} ({e}); start one there, or set DIALGUARD_TEST_PG",
+                server_url()
+            )
+        });
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"))
+            .unwrap();
+        Schema { name }
+    }
+
+    fn url(&self) -> String {
+        let base = server_url();
+        let joiner = if base.contains('?') { '&' } else { '?' };
+        format!("{base}{joiner}options=-csearch_path%3D{}", self.name)
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&server_url(), postgres::NoTls) {
+            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+        }
+    }
+}
+
+/// One server process on the shared log, its stderr collected as it comes.
+struct Served {
+    child: Child,
+    addr: String,
+    /// The startup line that says what this server leads.
+    shared: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Served {
+    fn start(url: &str, dir: &std::path::Path) -> Served {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dialguard"))
+            .arg("--db")
+            .arg(dir.join("unused.db"))
+            .args([
+                "--database-url",
+                url,
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--clock",
+                "event",
+            ])
+            .env_remove("DIALGUARD_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("dialguard starts");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut lines = Vec::new();
+        for _ in 0..3 {
+            let mut line = String::new();
+            stdout.read_line(&mut line).unwrap();
+            lines.push(line.trim().to_owned());
+        }
+        let addr = lines[0]
+            .strip_prefix("dialguard listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line {:?}", lines[0]))
+            .to_owned();
+        assert!(lines[2].starts_with("shared log:"), "{lines:?}");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        let mut pipe = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Served {
+            child,
+            addr,
+            shared: lines[2].clone(),
+            stderr,
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        let payload = body.map(Value::to_string).unwrap_or_default();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+            self.addr,
+            payload.len()
+        )
+        .unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        let text = String::from_utf8(raw).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").expect("a complete HTTP response");
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+
+    fn post(&self, path: &str, body: Value) -> Value {
+        let (status, value) = self.call("POST", path, Some(&body));
+        assert_eq!(status, 200, "POST {path} {body}: {value}");
+        value
+    }
+
+    fn number(&self, number: &str) -> Option<Value> {
+        let (status, value) = self.call("GET", &format!("/v1/numbers/{number}"), None);
+        (status == 200).then_some(value)
+    }
+
+    fn kill(mut self) {
+        let status = Command::new("kill")
+            .args(["-KILL", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` until it holds, failing after `limit`; how long it took.
+fn within(limit: Duration, what: &str, mut check: impl FnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    while !check() {
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    started.elapsed()
+}
+
+/// 2026-03-02 15:00 UTC plus `minutes`: a Monday morning in New York.
+fn at(minutes: i64) -> String {
+    jiff::Timestamp::from_second(1_772_463_600 + minutes * 60)
+        .unwrap()
+        .to_string()
+}
+
+const FIRST: &str = "+14155550101";
+const SECOND: &str = "+14155550102";
+const THIRD: &str = "+14155550103";
+const PERSON: &str = "+12125550199";
+
+fn state(served: &Served, number: &str) -> String {
+    served
+        .number(number)
+        .and_then(|n| n["state"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn history(served: &Served, number: &str) -> Vec<Value> {
+    served.number(number).unwrap()["history"].as_array().unwrap().clone()
+}
+
+fn attempts_30d(served: &Served, number: &str) -> u64 {
+    let view = served.number(number).unwrap();
+    view["metrics"]["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["window"] == "30d")
+        .and_then(|w| w["attempts"].as_u64())
+        .unwrap()
+}
+
+#[test]
+fn servers_on_one_log_share_events_one_leads_and_another_takes_over_when_it_dies() {
+    let schema = Schema::new("takeover");
+    let dir = tempfile::tempdir().unwrap();
+    let url = schema.url();
+    let a = Served::start(&url, dir.path());
+    let b = Served::start(&url, dir.path());
+    assert!(a.shared.contains("leads default"), "{}", a.shared);
+    assert!(b.shared.contains("leads none; follows default"), "{}", b.shared);
+
+    // Registered on A, known on B.
+    for number in [FIRST, SECOND, THIRD] {
+        let (status, body) = a.call(
+            "PUT",
+            &format!("/v1/numbers/{number}"),
+            Some(&json!({"pool": "sales", "acquired_at": "2026-01-05T00:00:00Z"})),
+        );
+        assert_eq!(status, 200, "{body}");
+    }
+    within(Duration::from_secs(5), "B learns A's registrations", || {
+        [FIRST, SECOND, THIRD].iter().all(|n| b.number(n).is_some())
+    });
+
+    // An opt-out accepted by A denies on B.
+    let allowed = b.post("/v1/decide", json!({"pool": "sales", "to": PERSON, "at": at(0)}));
+    assert_eq!(allowed["decision"], "allow", "{allowed}");
+    a.post("/v1/optouts", json!({"to": PERSON, "at": at(1)}));
+    let delay = within(Duration::from_secs(5), "B honours A's opt-out", || {
+        let answer = b.post("/v1/decide", json!({"pool": "sales", "to": PERSON, "at": at(2)}));
+        answer["reason"] == "opted_out"
+    });
+    eprintln!("opt-out accepted on A denied on B after {delay:?}");
+
+    // Calls accepted by A count once everywhere, even when sent to B again.
+    let calls: Vec<Value> = (0..5)
+        .map(|i| {
+            json!({"id": format!("c{i}"), "from": FIRST, "to": format!("+1212555{:04}", 1000 + i),
+                   "started_at": at(3 + i), "ended_at": at(4 + i), "outcome": "no_answer"})
+        })
+        .collect();
+    let on_a = a.post("/v1/calls", json!({ "calls": calls }));
+    assert_eq!(on_a["accepted"], 5, "{on_a}");
+    let on_b = b.post("/v1/calls", json!({ "calls": calls }));
+    assert_eq!(
+        (on_b["accepted"].as_u64(), on_b["duplicates"].as_u64()),
+        (Some(0), Some(5)),
+        "{on_b}"
+    );
+    within(Duration::from_secs(5), "B counts A's calls", || {
+        attempts_30d(&b, FIRST) == 5
+    });
+
+    // A label reported to the follower is judged by the leader, once.
+    b.post(
+        "/v1/labels",
+        json!({"number": SECOND, "carrier": "att", "label": "Spam Likely", "at": at(10)}),
+    );
+    within(Duration::from_secs(5), "the leader's quarantine reaches B", || {
+        state(&b, SECOND) != "active"
+    });
+    within(Duration::from_secs(5), "A and B agree on the history", || {
+        history(&a, SECOND) == history(&b, SECOND)
+    });
+    let changes = history(&a, SECOND).len();
+    assert!(changes >= 1, "a quarantine is in the history");
+
+    // The leader dies mid-traffic: B takes the lead and decides from then on.
+    a.kill();
+    let takeover = within(Duration::from_secs(15), "B takes the lead", || {
+        b.stderr.lock().unwrap().contains("now leads tenant default")
+    });
+    eprintln!("B led {takeover:?} after A was killed");
+    b.post(
+        "/v1/labels",
+        json!({"number": THIRD, "carrier": "verizon", "label": "Scam Likely", "at": at(20)}),
+    );
+    within(Duration::from_secs(5), "B quarantines on its own", || {
+        state(&b, THIRD) != "active"
+    });
+    let more: Vec<Value> = (5..8)
+        .map(|i| {
+            json!({"id": format!("c{i}"), "from": FIRST, "to": format!("+1212555{:04}", 1000 + i),
+                   "started_at": at(21 + i), "ended_at": at(22 + i), "outcome": "no_answer"})
+        })
+        .collect();
+    let mut resent = calls.clone();
+    resent.extend(more);
+    let after = b.post("/v1/calls", json!({ "calls": resent }));
+    assert_eq!(
+        (after["accepted"].as_u64(), after["duplicates"].as_u64()),
+        (Some(3), Some(5)),
+        "{after}"
+    );
+
+    // A newcomer replays the log and sees what both wrote, each once.
+    let c = Served::start(&url, dir.path());
+    assert!(c.shared.contains("follows default"), "B still leads: {}", c.shared);
+    assert_eq!(attempts_30d(&c, FIRST), 8);
+    assert_eq!(history(&c, SECOND).len(), changes, "no change recorded twice");
+    assert_eq!(history(&c, THIRD), history(&b, THIRD));
+    let answer = c.post("/v1/decide", json!({"pool": "sales", "to": PERSON, "at": at(30)}));
+    assert_eq!(answer["reason"], "opted_out", "{answer}");
+}
