@@ -113,6 +113,11 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
         }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+        }
         response
     }
 }

@@ -81,9 +81,16 @@ fn run(mut bell: Doorbell, tenants: &[Arc<Tenant>], writer: &WriterHandle, stop:
                     // Everything the last leader wrote, before deciding.
                     writer.catch_up_now(tenant.clone());
                     tenant.leads.store(true, Ordering::Release);
+                    *tenant.leader.write() = None;
                     eprintln!("dialguard: this server now leads tenant {}", tenant.name);
                 }
-                Ok(false) => {}
+                Ok(false) => match bell.leader(&tenant.name) {
+                    Ok(leader) => *tenant.leader.write() = leader,
+                    Err(error) => {
+                        lose_leads(tenants, &error);
+                        break;
+                    }
+                },
                 Err(error) => {
                     lose_leads(tenants, &error);
                     break;

@@ -75,6 +75,10 @@ pub struct ServeOptions {
     pub config: ServerConfig,
     /// The national Do-Not-Call list, applied to every tenant.
     pub dnc: Option<DncList>,
+    /// On a shared log: the base URL other servers redirect this one's
+    /// tenants' decisions to while it leads them (default: `http://` and
+    /// the address bound).
+    pub advertise: Option<String>,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -136,6 +140,7 @@ impl Server {
             clock,
             config,
             dnc,
+            advertise,
         } = options;
         config.check_listen(listen).map_err(ServeError::Refused)?;
         let listener =
@@ -144,7 +149,17 @@ impl Server {
             what: "setting the listening socket non-blocking",
             source,
         })?;
-        let mut doorbell = log.doorbell()?;
+        let advertise = match advertise {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!(
+                "http://{}",
+                listener.local_addr().map_err(|source| ServeError::Io {
+                    what: "reading the address bound",
+                    source,
+                })?
+            ),
+        };
+        let mut doorbell = log.doorbell(Some(&advertise))?;
         let mut log = log.open()?;
         let mut tenants = HashMap::new();
         let mut seqs = HashMap::new();
@@ -158,6 +173,9 @@ impl Server {
             if let Some(bell) = doorbell.as_mut() {
                 let leads = bell.lead(&name)?;
                 tenant.leads.store(leads, Ordering::Release);
+                if !leads {
+                    *tenant.leader.write() = bell.leader(&name)?;
+                }
                 let shared = replayed.shared.get_or_insert_with(Leads::default);
                 if leads { &mut shared.leads } else { &mut shared.follows }.push(name.clone());
             }

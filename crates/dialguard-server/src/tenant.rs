@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use dialguard_core::Event;
 use dialguard_core::engine::Engine;
 use jiff::Timestamp;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
 use crate::config::ClockMode;
 
@@ -27,6 +27,9 @@ pub struct Tenant {
     /// (the others follow: they tick without deciding, and read the
     /// leader's changes from the log).
     pub leads: AtomicBool,
+    /// While another server leads: its advertised base URL, where this
+    /// tenant's decisions are redirected (`None`: no leader known now).
+    pub leader: RwLock<Option<String>>,
 }
 
 impl Tenant {
@@ -59,6 +62,7 @@ impl Tenant {
             clock: Clock::new(mode),
             last_tick: AtomicI64::new(i64::MIN),
             leads: AtomicBool::new(true),
+            leader: RwLock::new(None),
         }
     }
 }

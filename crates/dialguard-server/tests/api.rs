@@ -139,6 +139,7 @@ fn without_tokens_only_loopback_may_be_served() {
         clock: ClockMode::Wall,
         config: Default::default(),
         dnc: None,
+        advertise: None,
     })
     .err()
     .expect("an open server on every interface is refused");

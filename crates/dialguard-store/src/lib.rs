@@ -104,12 +104,14 @@ impl Location {
 
     /// A log several servers share (PostgreSQL) has a [`Doorbell`] that
     /// says when others appended; an SQLite file has one writer and none.
-    pub fn doorbell(&self) -> Result<Option<Doorbell>, StoreError> {
+    /// `advertise`: where this server answers, for the others (see
+    /// [`Doorbell::connect_advertising`]).
+    pub fn doorbell(&self, advertise: Option<&str>) -> Result<Option<Doorbell>, StoreError> {
         match self {
             Location::File(_) => Ok(None),
             Location::Url(url) => {
                 open_url(url)?;
-                Doorbell::connect(url).map(Some)
+                Doorbell::connect_advertising(url, advertise).map(Some)
             }
         }
     }

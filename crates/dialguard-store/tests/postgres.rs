@@ -382,9 +382,11 @@ fn one_connection_leads_a_tenant_until_it_goes() {
     let scratch = Scratch::new();
     drop(scratch.open());
     let url = scratch.schema_url();
-    let mut first = Doorbell::connect(&url).unwrap();
-    let mut second = Doorbell::connect(&url).unwrap();
+    let mut first = Doorbell::connect_advertising(&url, Some("http://10.0.0.5:8080")).unwrap();
+    let mut second = Doorbell::connect_advertising(&url, Some("http://10.0.0.6:8080")).unwrap();
+    assert_eq!(second.leader(TENANT).unwrap(), None, "nobody leads yet");
     assert!(first.lead(TENANT).unwrap());
+    assert_eq!(second.leader(TENANT).unwrap().as_deref(), Some("http://10.0.0.5:8080"));
     assert!(first.lead(TENANT).unwrap(), "a leader stays the leader");
     assert!(!second.lead(TENANT).unwrap(), "one leader at a time");
     assert!(second.lead("globex").unwrap(), "tenants are led apart");
@@ -394,4 +396,5 @@ fn one_connection_leads_a_tenant_until_it_goes() {
         assert!(std::time::Instant::now() < deadline, "the lead was never released");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    assert_eq!(second.leader(TENANT).unwrap().as_deref(), Some("http://10.0.0.6:8080"));
 }

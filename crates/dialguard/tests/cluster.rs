@@ -161,6 +161,65 @@ impl Drop for Served {
     }
 }
 
+enum Decided {
+    /// Answered by the server at this address.
+    Answer(String, Value),
+    /// Answered by the leader the first server redirected to.
+    Redirected(String, Value),
+    /// No answer yet (a leader just went): why.
+    Retry(String),
+}
+
+/// `POST /v1/decide` as a client that follows redirects sends it.
+fn decide(served: &Served, question: &Value) -> Decided {
+    let (status, body, location) = raw_post(&served.addr, "/v1/decide", question);
+    match status {
+        200 => Decided::Answer(served.addr.clone(), body),
+        307 => {
+            let location = location.expect("a redirect says where");
+            let target = location
+                .strip_prefix("http://")
+                .and_then(|rest| rest.strip_suffix("/v1/decide"))
+                .unwrap_or_else(|| panic!("redirected to {location}"))
+                .to_owned();
+            if TcpStream::connect(&target).is_err() {
+                return Decided::Retry(format!("redirected to {target}, which is gone"));
+            }
+            match raw_post(&target, "/v1/decide", question) {
+                (200, body, _) => Decided::Redirected(target, body),
+                (status, body, _) => Decided::Retry(format!("{target} answered {status} {body}")),
+            }
+        }
+        503 => Decided::Retry(format!("503 {body}")),
+        other => panic!("decide answered {other}: {body}"),
+    }
+}
+
+/// One POST; status, JSON body and the `Location` header.
+fn raw_post(addr: &str, path: &str, body: &Value) -> (u16, Value, Option<String>) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let payload = body.to_string();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        payload.len()
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a complete HTTP response");
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let location = head
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("location: ")
+                .or_else(|| line.strip_prefix("Location: "))
+        })
+        .map(str::to_owned);
+    (status, serde_json::from_str(body).unwrap_or(Value::Null), location)
+}
+
 /// Polls `check` until it holds, failing after `limit`; how long it took.
 fn within(limit: Duration, what: &str, mut check: impl FnMut() -> bool) -> Duration {
     let started = Instant::now();
@@ -228,15 +287,23 @@ fn servers_on_one_log_share_events_one_leads_and_another_takes_over_when_it_dies
         [FIRST, SECOND, THIRD].iter().all(|n| b.number(n).is_some())
     });
 
-    // An opt-out accepted by A denies on B.
-    let allowed = b.post("/v1/decide", json!({"pool": "sales", "to": PERSON, "at": at(0)}));
-    assert_eq!(allowed["decision"], "allow", "{allowed}");
-    a.post("/v1/optouts", json!({"to": PERSON, "at": at(1)}));
-    let delay = within(Duration::from_secs(5), "B honours A's opt-out", || {
-        let answer = b.post("/v1/decide", json!({"pool": "sales", "to": PERSON, "at": at(2)}));
+    // An opt-out accepted by B (the follower) denies at A (the leader),
+    // where B sends the tenant's decisions.
+    let question = |minute| json!({"pool": "sales", "to": PERSON, "at": at(minute)});
+    let Decided::Redirected(leader, first) = decide(&b, &question(0)) else {
+        panic!("B sends decisions to the leader");
+    };
+    assert_eq!(
+        (leader.as_str(), first["decision"].as_str()),
+        (a.addr.as_str(), Some("allow")),
+        "{first}"
+    );
+    b.post("/v1/optouts", json!({"to": PERSON, "at": at(1)}));
+    let delay = within(Duration::from_secs(5), "A honours B's opt-out", || {
+        let answer = a.post("/v1/decide", question(2));
         answer["reason"] == "opted_out"
     });
-    eprintln!("opt-out accepted on A denied on B after {delay:?}");
+    eprintln!("opt-out accepted on B denied on A after {delay:?}");
 
     // Calls accepted by A count once everywhere, even when sent to B again.
     let calls: Vec<Value> = (0..5)
@@ -271,12 +338,67 @@ fn servers_on_one_log_share_events_one_leads_and_another_takes_over_when_it_dies
     let changes = history(&a, SECOND).len();
     assert!(changes >= 1, "a quarantine is in the history");
 
-    // The leader dies mid-traffic: B takes the lead and decides from then on.
-    a.kill();
+    // Decisions through both servers, every allowed call's record sent to
+    // the server that answered; the leader is killed halfway through.
+    let mut allowed: Vec<(String, i64)> = Vec::new();
+    let mut a = Some(a);
+    let mut redirected = 0;
+    let mut killed_at = None;
+    for i in 0..60i64 {
+        if i == 30 {
+            a.take().unwrap().kill();
+            killed_at = Some(Instant::now());
+        }
+        let second = 600 + 7 * i;
+        let when = jiff::Timestamp::from_second(1_772_463_600 + second).unwrap();
+        let question = json!({"pool": "sales", "to": format!("+1212556{:04}", i), "at": when.to_string()});
+        let asked = match (&a, i % 2) {
+            (Some(a), 0) => a,
+            _ => &b,
+        };
+        let started = Instant::now();
+        let (answered_by, answer) = loop {
+            match decide(asked, &question) {
+                Decided::Answer(server, answer) => break (server, answer),
+                Decided::Redirected(server, answer) => {
+                    redirected += 1;
+                    break (server, answer);
+                }
+                Decided::Retry(why) => {
+                    assert!(started.elapsed() < Duration::from_secs(15), "decision {i}: {why}");
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        };
+        let Some(caller) = answer["caller_id"].as_str() else {
+            continue;
+        };
+        allowed.push((caller.to_owned(), second));
+        let ended = jiff::Timestamp::from_second(1_772_463_600 + second + 3).unwrap();
+        let record = json!({"calls": [{"id": format!("t{i}"), "from": caller, "to": question["to"],
+            "started_at": when.to_string(), "ended_at": ended.to_string(), "outcome": "no_answer"}]});
+        let server = if answered_by == b.addr { &b } else { a.as_ref().unwrap() };
+        assert_eq!(server.post("/v1/calls", record)["accepted"], 1);
+    }
+    assert!(redirected > 0, "B sent A's decisions to A while A led");
+    assert!(allowed.len() >= 20, "too few allowed: {allowed:?}");
+    for number in [FIRST, THIRD] {
+        let seconds: Vec<i64> = allowed.iter().filter(|(n, _)| n == number).map(|(_, s)| *s).collect();
+        for pair in seconds.windows(2) {
+            assert!(
+                pair[1] - pair[0] >= 20,
+                "{number} paced {}s apart: {seconds:?}",
+                pair[1] - pair[0]
+            );
+        }
+    }
     let takeover = within(Duration::from_secs(15), "B takes the lead", || {
         b.stderr.lock().unwrap().contains("now leads tenant default")
     });
-    eprintln!("B led {takeover:?} after A was killed");
+    eprintln!(
+        "B led within {:?} of A's kill ({takeover:?} after traffic resumed)",
+        killed_at.unwrap().elapsed()
+    );
     b.post(
         "/v1/labels",
         json!({"number": THIRD, "carrier": "verizon", "label": "Scam Likely", "at": at(20)}),
@@ -298,13 +420,19 @@ fn servers_on_one_log_share_events_one_leads_and_another_takes_over_when_it_dies
         (Some(3), Some(5)),
         "{after}"
     );
+    let first_calls = 8 + allowed.iter().filter(|(n, _)| n == FIRST).count() as u64;
+    assert_eq!(attempts_30d(&b, FIRST), first_calls, "every accepted call counted once");
 
     // A newcomer replays the log and sees what both wrote, each once.
     let c = Served::start(&url, dir.path());
     assert!(c.shared.contains("follows default"), "B still leads: {}", c.shared);
-    assert_eq!(attempts_30d(&c, FIRST), 8);
+    assert_eq!(attempts_30d(&c, FIRST), first_calls);
     assert_eq!(history(&c, SECOND).len(), changes, "no change recorded twice");
     assert_eq!(history(&c, THIRD), history(&b, THIRD));
-    let answer = c.post("/v1/decide", json!({"pool": "sales", "to": PERSON, "at": at(30)}));
+    let answer = b.post("/v1/decide", json!({"pool": "sales", "to": PERSON, "at": at(30)}));
     assert_eq!(answer["reason"], "opted_out", "{answer}");
+    let Decided::Redirected(leader, _) = decide(&c, &json!({"pool": "sales", "to": PERSON, "at": at(30)})) else {
+        panic!("the newcomer sends decisions to B");
+    };
+    assert_eq!(leader, b.addr);
 }

@@ -16,6 +16,8 @@ use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use dialguard_core::E164;
 use dialguard_core::guard::{DecideRequest, Decision, DenyReason};
 use serde::{Deserialize, Serialize};
@@ -78,12 +80,27 @@ pub struct DecisionBody {
     responses(
         (status = 200, description = "The decision", body = DecisionBody),
         (status = 400, description = "Malformed body", body = crate::error::ErrorBody),
-        (status = 401, description = "Missing or unknown token", body = crate::error::ErrorBody)))]
+        (status = 401, description = "Missing or unknown token", body = crate::error::ErrorBody),
+        (status = 307, description = "Several servers share the log and another leads this tenant: \
+            send the same request to the `Location` given (HTTP clients that follow redirects do)"),
+        (status = 503, description = "Several servers share the log and none leads this tenant at \
+            the moment (its leader just went): retry after `Retry-After` seconds", body = crate::error::ErrorBody)))]
 pub async fn decide(
     State(state): State<AppState>,
     Authed(tenant): Authed,
     Body(bytes): Body,
-) -> Result<Json<Decision>, ApiError> {
+) -> Result<Response, ApiError> {
+    // A tenant's slots are reserved in one server's memory, the leader's:
+    // the others send its decisions there.
+    if !tenant.leads.load(Ordering::Acquire) {
+        return match tenant.leader.read().as_deref() {
+            Some(leader) => Ok(redirect(leader)),
+            None => Err(ApiError::unavailable(
+                "another dialguard server on this log leads this tenant's decisions and none \
+                 does at the moment (the last one just stopped); retry in a second",
+            )),
+        };
+    }
     // The common case parses straight into borrowed fields; only a body
     // that does not fit goes the field-by-field way, to say what is wrong.
     let fallback;
@@ -136,5 +153,16 @@ pub async fn decide(
         }
     };
     state.metrics.decision(&decision);
-    Ok(Json(decision))
+    Ok(Json(decision).into_response())
+}
+
+/// 307 to the leader's `/v1/decide`: the client sends the same body there.
+fn redirect(leader: &str) -> Response {
+    let location = format!("{leader}/v1/decide");
+    match axum::http::HeaderValue::from_str(&location) {
+        Ok(value) => (StatusCode::TEMPORARY_REDIRECT, [(axum::http::header::LOCATION, value)]).into_response(),
+        Err(_) => {
+            ApiError::unavailable(format!("the leading server advertises an unusable URL {leader:?}")).into_response()
+        }
+    }
 }

@@ -47,6 +47,7 @@ impl TestServer {
             clock,
             config,
             dnc: None,
+            advertise: None,
         })
         .expect("the server opens");
         let addr = server.local_addr();

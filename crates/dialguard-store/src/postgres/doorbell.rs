@@ -13,8 +13,11 @@
 //! Leading a tenant (deciding its quarantines, plan phases and the rest of
 //! its state changes, which every server then reads from the log) is a
 //! session-level advisory lock held on this connection: PostgreSQL releases
-//! it when the connection ends, so when a leader's process dies or its
-//! network goes, another server's next [`Doorbell::lead`] takes it. A
+//! it when the connection ends, so when a leader's process dies (at once)
+//! or its machine or network goes (within about 11 s, by the TCP
+//! keepalives this connection asks the server for), another server's next
+//! [`Doorbell::lead`] takes it. The leader's connection carries its
+//! advertised URL in `application_name`, where [`Doorbell::leader`] finds it. A
 //! connection that fails is reconnected, and leads nothing until it takes
 //! its locks again.
 
@@ -36,6 +39,16 @@ pub(super) const CHANNEL: &str = "dialguard_log";
 /// the tenant, hashed).
 const LEAD_LOCK: i32 = 0x4447_4c44;
 
+/// Server-side TCP keepalive of the doorbell's connection, in seconds and
+/// probes: how soon PostgreSQL drops a vanished leader's locks.
+const KEEPALIVE_IDLE: u32 = 5;
+const KEEPALIVE_INTERVAL: u32 = 2;
+const KEEPALIVE_COUNT: u32 = 3;
+
+/// What a leader's connection's `application_name` starts with; its
+/// advertised URL follows.
+const APPLICATION: &str = "dialguard ";
+
 /// `schema`, a newline, `tenant`: the payload of a notice.
 pub(super) fn payload(schema: &str, tenant: &str) -> String {
     format!("{schema}\n{tenant}")
@@ -44,6 +57,10 @@ pub(super) fn payload(schema: &str, tenant: &str) -> String {
 /// A listening connection to a PostgreSQL log.
 pub struct Doorbell {
     url: String,
+    /// The address this server answers on, as the others should reach it:
+    /// shown in the connection's `application_name`, where
+    /// [`Doorbell::leader`] reads it.
+    advertise: Option<String>,
     client: Option<Client>,
     schema: String,
     db: String,
@@ -54,8 +71,16 @@ impl Doorbell {
     /// Connects to the log at `url` (as [`PgLog::connect`] does, creating
     /// or migrating it if need be) and starts listening.
     pub fn connect(url: &str) -> Result<Doorbell, StoreError> {
+        Doorbell::connect_advertising(url, None)
+    }
+
+    /// [`Doorbell::connect`] for a server that other servers send a
+    /// tenant's decisions to while it leads the tenant: `advertise` is its
+    /// base URL (`http://10.0.0.5:8080`).
+    pub fn connect_advertising(url: &str, advertise: Option<&str>) -> Result<Doorbell, StoreError> {
         let mut bell = Doorbell {
             url: url.to_owned(),
+            advertise: advertise.map(str::to_owned),
             client: None,
             schema: String::new(),
             db: super::url::without_password(url),
@@ -70,9 +95,24 @@ impl Doorbell {
         self.client = None;
         let log = PgLog::connect(&self.url)?;
         let (mut client, schema, db) = (log.client.into_inner(), log.schema, log.db);
+        // The lead is held as long as PostgreSQL thinks this connection is
+        // alive: a process that dies closes it at once, but a machine that
+        // vanishes sends nothing, so the server probes it (after 5 s
+        // silent, every 2 s, 3 times): the lease's TTL is about 11 s.
         client
-            .batch_execute(&format!("LISTEN {CHANNEL}"))
+            .batch_execute(&format!(
+                "SET tcp_keepalives_idle = {KEEPALIVE_IDLE}; SET tcp_keepalives_interval = {KEEPALIVE_INTERVAL}; \
+                 SET tcp_keepalives_count = {KEEPALIVE_COUNT}; LISTEN {CHANNEL}"
+            ))
             .doing(&db, "listening for appends")?;
+        if let Some(advertise) = &self.advertise {
+            client
+                .execute(
+                    "SELECT set_config('application_name', $1, false)",
+                    &[&format!("{APPLICATION}{advertise}")],
+                )
+                .doing(&db, "naming the connection")?;
+        }
         (self.schema, self.db) = (schema, db);
         Ok(self.client.insert(client))
     }
@@ -154,6 +194,33 @@ impl Doorbell {
             self.leading.insert(tenant.to_owned());
         }
         Ok(taken)
+    }
+
+    /// The advertised URL of the server that leads `tenant`, if one does
+    /// and said where it answers.
+    pub fn leader(&mut self, tenant: &str) -> Result<Option<String>, StoreError> {
+        let key = payload(&self.schema, tenant);
+        let db = self.db.clone();
+        let found: Result<Option<String>, StoreError> = self
+            .client()?
+            .query_opt(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 \
+                   AND l.classid = $1::int4::oid AND l.objid = hashtext($2)::oid \
+                   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+                 LIMIT 1",
+                &[&LEAD_LOCK, &key],
+            )
+            .and_then(|row| row.map(|row| row.try_get::<_, String>(0)).transpose())
+            .doing(&db, "finding a tenant's leader");
+        match found {
+            Ok(name) => Ok(name.and_then(|n| n.strip_prefix(APPLICATION).map(str::to_owned))),
+            Err(e) => {
+                self.client = None;
+                self.leading.clear();
+                Err(e)
+            }
+        }
     }
 
     /// The schema that holds the log.

@@ -37,6 +37,12 @@ pub struct Args {
     /// database's path with `.dnc`, when it exists).
     #[arg(long)]
     dnc: Option<PathBuf>,
+    /// With --database-url, several servers share the log, and the one
+    /// leading a tenant answers its decisions: the URL the others redirect
+    /// them to (default: http:// and the address bound; give it when
+    /// listening on 0.0.0.0 or behind NAT).
+    #[arg(long)]
+    advertise: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -53,6 +59,7 @@ pub fn serve_recorded(db: &Store, listen: SocketAddr) -> Result<ExitCode> {
         clock: Clock::Event,
         config: None,
         dnc: None,
+        advertise: None,
     };
     run(db, args)
 }
@@ -80,6 +87,7 @@ pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
         clock,
         config,
         dnc,
+        advertise: args.advertise.clone(),
     };
     let clock_name = match clock {
         ClockMode::Wall => "wall",
