@@ -27,7 +27,8 @@
 //! harness's simulated days lie elsewhere and aging matters.
 //!
 //! Where things live: `app` (router, auth, body limits), `api/*` (one module
-//! per noun), `webhooks/*`, `writer` (the log's single writer), `tenant`
+//! per noun), `webhooks/*`, `writer` (the log's single writer), `follow`
+//! (several servers on one PostgreSQL log), `tenant`
 //! (engine and clock), `dashboard/*` (HTML and SVG, no script), `metrics`,
 //! `openapi`, `config`.
 
