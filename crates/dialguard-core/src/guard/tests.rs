@@ -908,10 +908,25 @@ mod property {
         "+16175550177",
     ];
     const ON_REGISTRY: usize = 6;
-    const PACING_MS: i64 = 20_000;
-    const HOURLY: usize = 2;
-    const DAILY: usize = 5;
-    const PER_PERSON: usize = 2;
+    /// The limits of one run, drawn with its operations: tight enough that
+    /// random traffic meets every one of them, and a per-person limit on
+    /// both sides of the stricter states' 3 in 24 hours.
+    #[derive(Clone, Copy, Debug)]
+    struct Limits {
+        pacing_ms: i64,
+        hourly: usize,
+        daily: usize,
+        per_person: usize,
+    }
+
+    fn limits() -> impl Strategy<Value = Limits> {
+        (0i64..=60, 1usize..=4, 2usize..=8, 1usize..=5).prop_map(|(pacing_s, hourly, daily, per_person)| Limits {
+            pacing_ms: pacing_s * 1000,
+            hourly,
+            daily,
+            per_person,
+        })
+    }
 
     #[derive(Clone, Debug)]
     enum Op {
@@ -957,6 +972,7 @@ mod property {
     /// What the law and the limits say, computed from the history alone.
     #[derive(Default)]
     struct Oracle {
+        limits: Option<Limits>,
         calls_from: [Vec<i64>; POOL_NUMBERS.len()],
         calls_to: [Vec<i64>; 8],
         opted_out: [Option<i64>; 8],
@@ -994,10 +1010,11 @@ mod property {
             assert!(!dnc.contains(dest) || known || consent, "called {dest} on the registry");
             assert!(self.suppressed[to].is_none_or(|s| s > t), "called suppressed {dest}");
             assert!(legal_hours(dest, at), "called {dest} at {at}, outside its hours");
+            let limits = self.limits.expect("the run's limits");
             let limit = if matches!(nanp::state_of(dest), Some("FL" | "OK" | "MD")) {
-                PER_PERSON.min(3)
+                limits.per_person.min(3)
             } else {
-                PER_PERSON
+                limits.per_person
             };
             assert!(
                 in_window(&self.calls_to[to], t - DAY_MS) < limit,
@@ -1013,20 +1030,20 @@ mod property {
             assert!(state.may_call(), "{caller} called while {state:?}");
             let calls = &self.calls_from[from];
             assert!(
-                calls.iter().all(|&c| (c - t).abs() >= PACING_MS),
+                calls.iter().all(|&c| (c - t).abs() >= limits.pacing_ms),
                 "{caller} broke pacing at {at}"
             );
             let daily = if state == NumberState::RehabLimited {
-                DAILY.min(10)
+                limits.daily.min(10)
             } else {
-                DAILY
+                limits.daily
             };
             assert!(
                 state != NumberState::RehabLimited || known,
                 "{caller} called a stranger in rehab"
             );
             assert!(
-                in_window(calls, t - HOUR_MS) < HOURLY.min(daily),
+                in_window(calls, t - HOUR_MS) < limits.hourly.min(daily),
                 "{caller} broke its hourly cap"
             );
             assert!(in_window(calls, t - DAY_MS) < daily, "{caller} broke its daily cap");
@@ -1037,19 +1054,25 @@ mod property {
         #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
         #[test]
-        fn no_number_exceeds_its_limits_and_no_unlawful_call_is_allowed(ops in proptest::collection::vec(op(), 1..160)) {
+        fn no_number_exceeds_its_limits_and_no_unlawful_call_is_allowed(
+            limits in limits(),
+            ops in proptest::collection::vec(op(), 1..160),
+        ) {
             let config = GuardConfig {
-                pacing_seconds: 20,
-                hourly_cap: HOURLY as u32,
-                daily_cap: DAILY as u32,
-                destination_calls_per_day: PER_PERSON as u32,
+                pacing_seconds: (limits.pacing_ms / 1000) as u32,
+                hourly_cap: limits.hourly as u32,
+                daily_cap: limits.daily as u32,
+                destination_calls_per_day: limits.per_person as u32,
                 ..GuardConfig::default()
             };
             let start = ts("2025-03-08T13:00:00Z"); // the day before DST begins
             let mut guard = Guard::new(config).unwrap();
             let dnc = DncList::from_sorted([num(DESTINATIONS[ON_REGISTRY])]).unwrap();
             guard.set_dnc(dnc.clone());
-            let mut oracle = Oracle::default();
+            let mut oracle = Oracle {
+                limits: Some(limits),
+                ..Oracle::default()
+            };
             for (i, n) in POOL_NUMBERS.iter().enumerate() {
                 register(&mut guard, n, "sales", NumberState::Active, start);
                 oracle.state[i] = (NumberState::Active, start.as_millisecond());
