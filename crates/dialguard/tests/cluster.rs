@@ -392,6 +392,19 @@ fn servers_on_one_log_share_events_one_leads_and_another_takes_over_when_it_dies
             );
         }
     }
+    let (_, list) = b.call("GET", "/v1/numbers", None);
+    for entry in list["numbers"].as_array().unwrap() {
+        let number = entry["number"].as_str().unwrap();
+        let decided = allowed.iter().filter(|(n, _)| n == number).count() as u64;
+        let cap = entry["cap_today"].as_u64();
+        assert!(cap.is_some() || number != FIRST, "an active number has a cap: {entry}");
+        if let Some(cap) = cap {
+            assert!(
+                decided <= cap,
+                "{number}: {decided} calls allowed against a cap of {cap}: {entry}"
+            );
+        }
+    }
     let takeover = within(Duration::from_secs(15), "B takes the lead", || {
         b.stderr.lock().unwrap().contains("now leads tenant default")
     });
