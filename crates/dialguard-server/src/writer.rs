@@ -173,9 +173,9 @@ struct Following {
 
 impl Following {
     /// Notes an append of `accepted` events that left the log at `last_seq`.
-    fn appended(&mut self, accepted: usize, last_seq: u64, tenants: impl Iterator<Item = String>) {
+    fn appended<'t>(&mut self, accepted: usize, last_seq: u64, tenants: impl Iterator<Item = &'t String>) {
         if last_seq - accepted as u64 != self.head {
-            self.behind.extend(tenants);
+            self.behind.extend(tenants.cloned());
         }
         self.head = self.head.max(last_seq);
     }
@@ -305,10 +305,7 @@ impl Writer {
                 return;
             }
             Err(error) => {
-                let message = error.to_string();
-                for (_, reply) in group {
-                    let _ = reply.send(Err(message.clone()));
-                }
+                fail(group, &error.to_string());
                 return;
             }
         };
@@ -334,10 +331,10 @@ impl Writer {
                     (fresh, taken)
                 }
                 Err(why) => {
-                    let message = format!("the batch was written but could not be read back: {why}");
-                    for (_, reply) in group {
-                        let _ = reply.send(Err(message.clone()));
-                    }
+                    fail(
+                        group,
+                        &format!("the batch was written but could not be read back: {why}"),
+                    );
                     return;
                 }
             }
@@ -367,9 +364,8 @@ impl Writer {
         lengths: Vec<usize>,
         appended: dialguard_store::Appended,
     ) {
-        let tenants: Vec<String> = self.seqs.keys().cloned().collect();
         let following = self.following.as_mut().expect("a shared log");
-        following.appended(appended.accepted, appended.last_seq, tenants.into_iter());
+        following.appended(appended.accepted, appended.last_seq, self.seqs.keys());
         let behind = following.behind.contains(&tenant.name);
         let (fresh, taken) = if appended.accepted == 0 {
             // Nothing of ours to fold; others' events wait for the doorbell.
@@ -391,10 +387,10 @@ impl Writer {
                     (fresh, taken)
                 }
                 Err(why) => {
-                    let message = format!("the batch was written but could not be read back: {why}");
-                    for (_, reply) in group {
-                        let _ = reply.send(Err(message.clone()));
-                    }
+                    fail(
+                        group,
+                        &format!("the batch was written but could not be read back: {why}"),
+                    );
                     return;
                 }
             }
@@ -463,10 +459,9 @@ impl Writer {
         match self.log.append(&tenant.name, events) {
             Ok(appended) => {
                 self.metrics.log_batch(started.elapsed());
-                let tenants: Vec<String> = self.seqs.keys().cloned().collect();
                 match self.following.as_mut() {
                     Some(following) => {
-                        following.appended(appended.accepted, appended.last_seq, tenants.into_iter());
+                        following.appended(appended.accepted, appended.last_seq, self.seqs.keys());
                         let after = appended.last_seq - appended.accepted as u64;
                         if following.behind.contains(&tenant.name) {
                             // Applied already, but others' events come first.
@@ -529,6 +524,13 @@ impl Writer {
         }
         self.metrics.ingested("call", 0, calls);
         self.metrics.ingested("complaint", 0, others);
+    }
+}
+
+/// Answers every request of a group with the same failure.
+fn fail(group: Vec<(Vec<Event>, Reply)>, message: &str) {
+    for (_, reply) in group {
+        let _ = reply.send(Err(message.to_owned()));
     }
 }
 

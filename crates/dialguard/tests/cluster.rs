@@ -16,44 +16,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-fn server_url() -> String {
-    std::env::var("DIALGUARD_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
+mod common;
 
-/// A fresh schema, dropped when the test ends.
-struct Schema {
-    name: String,
-}
-
-impl Schema {
-    fn new(tag: &str) -> Schema {
-        let name = format!("dialguard_cluster_{tag}_{}", std::process::id());
-        let mut client = postgres::Client::connect(&server_url(), postgres::NoTls).unwrap_or_else(|e| {
-            panic!(
-                "this test needs PostgreSQL at {} ({e}); start one there, or set DIALGUARD_TEST_PG",
-                server_url()
-            )
-        });
-        client
-            .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"))
-            .unwrap();
-        Schema { name }
-    }
-
-    fn url(&self) -> String {
-        let base = server_url();
-        let joiner = if base.contains('?') { '&' } else { '?' };
-        format!("{base}{joiner}options=-csearch_path%3D{}", self.name)
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        if let Ok(mut client) = postgres::Client::connect(&server_url(), postgres::NoTls) {
-            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
-        }
-    }
-}
+use common::Schema;
 
 /// One server process on the shared log, its stderr collected as it comes.
 struct Served {
@@ -116,21 +81,8 @@ impl Served {
     }
 
     fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-        let mut stream = TcpStream::connect(&self.addr).unwrap();
-        let payload = body.map(Value::to_string).unwrap_or_default();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
-            self.addr,
-            payload.len()
-        )
-        .unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).unwrap();
-        let text = String::from_utf8(raw).unwrap();
-        let (head, body) = text.split_once("\r\n\r\n").expect("a complete HTTP response");
-        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+        let (status, value, _) = request(&self.addr, method, path, body);
+        (status, value)
     }
 
     fn post(&self, path: &str, body: Value) -> Value {
@@ -172,7 +124,7 @@ enum Decided {
 
 /// `POST /v1/decide` as a client that follows redirects sends it.
 fn decide(served: &Served, question: &Value) -> Decided {
-    let (status, body, location) = raw_post(&served.addr, "/v1/decide", question);
+    let (status, body, location) = request(&served.addr, "POST", "/v1/decide", Some(question));
     match status {
         200 => Decided::Answer(served.addr.clone(), body),
         307 => {
@@ -185,7 +137,7 @@ fn decide(served: &Served, question: &Value) -> Decided {
             if TcpStream::connect(&target).is_err() {
                 return Decided::Retry(format!("redirected to {target}, which is gone"));
             }
-            match raw_post(&target, "/v1/decide", question) {
+            match request(&target, "POST", "/v1/decide", Some(question)) {
                 (200, body, _) => Decided::Redirected(target, body),
                 (status, body, _) => Decided::Retry(format!("{target} answered {status} {body}")),
             }
@@ -195,13 +147,14 @@ fn decide(served: &Served, question: &Value) -> Decided {
     }
 }
 
-/// One POST; status, JSON body and the `Location` header.
-fn raw_post(addr: &str, path: &str, body: &Value) -> (u16, Value, Option<String>) {
+/// One request over a fresh connection: status, JSON body (null when the
+/// body is not JSON) and the `Location` header.
+fn request(addr: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Value, Option<String>) {
     let mut stream = TcpStream::connect(addr).unwrap();
-    let payload = body.to_string();
+    let payload = body.map(Value::to_string).unwrap_or_default();
     write!(
         stream,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
         payload.len()
     )
     .unwrap();
@@ -266,7 +219,7 @@ fn attempts_30d(served: &Served, number: &str) -> u64 {
 
 #[test]
 fn servers_on_one_log_share_events_one_leads_and_another_takes_over_when_it_dies() {
-    let schema = Schema::new("takeover");
+    let schema = Schema::new("cluster_takeover");
     let dir = tempfile::tempdir().unwrap();
     let url = schema.url();
     let a = Served::start(&url, dir.path());

@@ -9,45 +9,9 @@ use std::process::Command;
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
-fn server_url() -> String {
-    std::env::var("DIALGUARD_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
+mod common;
 
-/// A fresh schema, dropped when the test ends.
-struct Schema {
-    name: String,
-}
-
-impl Schema {
-    fn new(tag: &str) -> Schema {
-        let name = format!("dialguard_cli_{tag}_{}", std::process::id());
-        let mut client = postgres::Client::connect(&server_url(), postgres::NoTls).unwrap_or_else(|e| {
-            panic!(
-                "these tests need PostgreSQL at {} ({e}); start one there, or set DIALGUARD_TEST_PG",
-                server_url()
-            )
-        });
-        client
-            .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"))
-            .unwrap();
-        Schema { name }
-    }
-
-    /// The URL that puts the log in this schema.
-    fn url(&self) -> String {
-        let base = server_url();
-        let joiner = if base.contains('?') { '&' } else { '?' };
-        format!("{base}{joiner}options=-csearch_path%3D{}", self.name)
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        if let Ok(mut client) = postgres::Client::connect(&server_url(), postgres::NoTls) {
-            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
-        }
-    }
-}
+use common::Schema;
 
 fn dialguard(db: &Path, url: Option<&str>) -> Command {
     let mut cmd = Command::cargo_bin("dialguard").expect("the binary is built");
@@ -69,7 +33,7 @@ const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/aster
 
 #[test]
 fn a_postgres_log_reports_what_the_sqlite_file_reports_and_never_counts_twice() {
-    let schema = Schema::new("same");
+    let schema = Schema::new("cli_same");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");
     let url = schema.url();
