@@ -10,7 +10,7 @@
 //! and reserving a number.
 //!
 //! Run: cargo run --release -p dialguard-core --example decide_bench -- \
-//!        [--numbers 1000] [--destinations 10000000] [--decisions 1000000]
+//!        [--numbers 1000] [--destinations 10000000] [--decisions 1000000] [--small-pages]
 #![allow(clippy::disallowed_methods)] // a benchmark reads the clock: that is what it measures
 
 use std::collections::BTreeMap;
@@ -25,6 +25,10 @@ use jiff::{SignedDuration, Timestamp};
 /// them all.
 const NPAS: [u64; 12] = [212, 312, 404, 617, 713, 214, 305, 615, 216, 313, 502, 718];
 
+/// As the binaries run: large tables on 2 MB pages, unless `--small-pages`.
+#[global_allocator]
+static ALLOCATOR: dialguard_core::huge_pages::HugePages = dialguard_core::huge_pages::HugePages;
+
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
@@ -35,6 +39,8 @@ fn arg(name: &str, default: usize) -> usize {
 }
 
 fn main() {
+    let small_pages = std::env::args().any(|a| a == "--small-pages");
+    dialguard_core::huge_pages::set_enabled(!small_pages);
     let numbers = arg("--numbers", 1_000);
     let destinations = arg("--destinations", 10_000_000);
     let decisions = arg("--decisions", 1_000_000);

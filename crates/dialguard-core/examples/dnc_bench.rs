@@ -16,7 +16,7 @@
 //! passes (the machine may be shared; interference only adds time).
 //!
 //! Run: cargo run --release -p dialguard-core --example dnc_bench -- \
-//!        [--numbers 250000000] [--baseline 50000000] [--queries 10000000]
+//!        [--numbers 250000000] [--baseline 50000000] [--queries 10000000] [--small-pages]
 #![allow(clippy::disallowed_methods)] // a benchmark reads the clock: that is what it measures
 
 use std::collections::HashSet;
@@ -25,6 +25,10 @@ use std::time::Instant;
 
 use dialguard_core::E164;
 use dialguard_core::guard::DncList;
+
+/// As the binaries run: large tables on 2 MB pages, unless `--small-pages`.
+#[global_allocator]
+static ALLOCATOR: dialguard_core::huge_pages::HugePages = dialguard_core::huge_pages::HugePages;
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
@@ -116,6 +120,8 @@ fn time_lookups(queries: &[E164], contains: impl Fn(E164) -> bool) -> (f64, usiz
 const ROUNDS: usize = 5;
 
 fn main() {
+    let small_pages = std::env::args().any(|a| a == "--small-pages");
+    dialguard_core::huge_pages::set_enabled(!small_pages);
     let target = arg("--numbers", 250_000_000);
     let baseline = arg("--baseline", 50_000_000);
     let query_count = arg("--queries", 10_000_000);

@@ -10,6 +10,7 @@ pub mod classify;
 pub mod engine;
 pub mod event;
 pub mod guard;
+pub mod huge_pages;
 pub mod lifecycle;
 pub mod metrics;
 pub mod nanp;

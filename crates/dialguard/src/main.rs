@@ -69,6 +69,11 @@ enum Command {
     Plan(cmd::sim::PlanArgs),
 }
 
+/// Large tables (known destinations, the Do-Not-Call registry) on 2 MB pages:
+/// see `dialguard_core::huge_pages`.
+#[global_allocator]
+static ALLOCATOR: dialguard_core::huge_pages::HugePages = dialguard_core::huge_pages::HugePages;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let store = replay::Store {

@@ -17,7 +17,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 
 use crate::guard::config::GuardConfig;
-use crate::guard::destination::{DAY_MS, HOUR_MS, KEPT_MS, count_after};
+use crate::guard::destination::{DAY_MS, HOUR_MS, KEPT_MS};
 use crate::guard::{FastMap, PoolId, SlotId};
 use crate::lifecycle::NumberState;
 use crate::number::E164;
@@ -49,6 +49,10 @@ pub(crate) struct Slot {
     /// Outbound calls and reservations, ascending, kept for [`KEPT_MS`]
     /// after the newest.
     pub calls: VecDeque<i64>,
+    /// `calls`' newest instant (`i64::MIN` when there is none), kept beside
+    /// the rest of the slot: a decision reads it for every candidate, and
+    /// the deque's tail is a likely cache miss.
+    pub newest_call: i64,
     /// Reservations not yet matched by their call record: (destination,
     /// instant), oldest first.
     pub pending: VecDeque<(E164, i64)>,
@@ -72,6 +76,7 @@ impl Slot {
             risk: 0,
             caps: None,
             calls: VecDeque::new(),
+            newest_call: i64::MIN,
             pending: VecDeque::new(),
             generation: 0,
             indexed: None,
@@ -115,9 +120,17 @@ impl Slot {
         }
     }
 
+    /// Calls later than `after`. The windows asked about are the latest
+    /// hour or day of a history that can run longer, so the search starts
+    /// from the newest call and widens backwards.
     pub fn calls_since(&self, after: i64) -> usize {
-        let (a, b) = self.calls.as_slices();
-        count_after(a, after) + count_after(b, after)
+        let (older, newer) = self.calls.as_slices();
+        let in_newer = count_after_from_end(newer, after);
+        if in_newer < newer.len() {
+            in_newer
+        } else {
+            in_newer + count_after_from_end(older, after)
+        }
     }
 
     /// The first instant at or after `at` when a call fits the pacing gap and
@@ -155,15 +168,21 @@ impl Slot {
         if pacing_ms <= 0 {
             return None;
         }
-        let after = self.calls.partition_point(|&c| c <= t - pacing_ms);
+        let after = self.calls.len() - self.calls_since(t - pacing_ms);
         let clashes = self.calls.range(after..).take_while(|&&c| c < t + pacing_ms);
         clashes.last().copied()
     }
 
     pub fn record_call(&mut self, at: i64) {
-        let position = self.calls.partition_point(|&c| c <= at);
-        self.calls.insert(position, at);
+        if at >= self.newest_call {
+            // The usual case, and no search: calls come in time order.
+            self.calls.push_back(at);
+        } else {
+            let position = self.calls.partition_point(|&c| c <= at);
+            self.calls.insert(position, at);
+        }
         let newest = *self.calls.back().expect("just inserted");
+        self.newest_call = newest;
         while self.calls.front().is_some_and(|&c| c <= newest - KEPT_MS) {
             self.calls.pop_front();
         }
@@ -196,7 +215,7 @@ impl Slot {
     /// Otherwise (time went backwards, or a call lies ahead) it must be
     /// checked against its history.
     pub fn surely_free_at(&self, at: i64) -> bool {
-        at >= self.ready_at && self.calls.back().is_none_or(|&c| c <= self.ready_at)
+        at >= self.ready_at && self.newest_call <= self.ready_at
     }
 
     pub fn replace_call(&mut self, reserved: i64, placed: i64) {
@@ -205,6 +224,23 @@ impl Slot {
         }
         self.record_call(reserved.max(placed));
     }
+}
+
+/// Of ascending instants, how many are later than `after` (as
+/// `destination::count_after`), found by doubling a step back from the end
+/// and then searching only the last step: O(log k) for k counted, touching
+/// the newest entries first.
+fn count_after_from_end(ascending: &[i64], after: i64) -> usize {
+    let n = ascending.len();
+    // Every entry at or past `later` is known to be later than `after`.
+    let mut later = n;
+    let mut step = 1;
+    while step <= n && ascending[n - step] > after {
+        later = n - step;
+        step *= 2;
+    }
+    let from = (n + 1).saturating_sub(step);
+    n - (from + ascending[from..later].partition_point(|&c| c <= after))
 }
 
 /// Which requests a ready number may serve.
@@ -457,5 +493,27 @@ mod tests {
         s.replace_call(1_000, 2_000);
         assert_eq!(s.calls, VecDeque::from([2_000]));
         assert_eq!(s.take_reservation(to, 2_000), None);
+    }
+
+    #[test]
+    fn counting_from_the_newest_call_agrees_with_a_search_of_the_whole_history() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..2_000 {
+            let mut calls: Vec<i64> = (0..rng.usize(0..80)).map(|_| rng.i64(0..500)).collect();
+            calls.sort_unstable();
+            // A deque that wraps around its buffer, so both halves count.
+            let mut s = slot(NumberState::Active);
+            s.calls = VecDeque::with_capacity(calls.len());
+            for _ in 0..rng.usize(0..=calls.len()) {
+                s.calls.push_back(0);
+                s.calls.pop_front();
+            }
+            s.calls.extend(&calls);
+            for after in [-1, 0, 499, 500, rng.i64(0..500), rng.i64(0..500)] {
+                let expected = crate::guard::destination::count_after(&calls, after);
+                assert_eq!(count_after_from_end(&calls, after), expected, "{calls:?} after {after}");
+                assert_eq!(s.calls_since(after), expected, "{calls:?} after {after} (deque)");
+            }
+        }
     }
 }
