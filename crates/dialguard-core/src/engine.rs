@@ -668,7 +668,7 @@ impl Engine {
             let top = self.assessments[&number]
                 .top_factor
                 .as_ref()
-                .map(|f| format!("; top factor on {}: {}", f.profile, f.text))
+                .map(|f| format!("; top factor on {}: {}", f.profile, f.text()))
                 .unwrap_or_default();
             let reason = format!("{why} ({}){top}", health.as_str());
             self.emit(

@@ -94,6 +94,9 @@ struct History {
     calls: Vec<CallFact>,
     /// Sorted complaint instants (seconds).
     complaints: Vec<i64>,
+    /// Sorted starts of outbound calls the network blocked as unwanted:
+    /// counted in a window by two searches, not a walk of the calls.
+    blocked: Vec<i64>,
     /// Sorted distinct UTC days (seconds / 86 400) with an outbound call:
     /// maturity without walking every call.
     active_days: Vec<i64>,
@@ -234,6 +237,9 @@ impl Ledger {
             history.reorders += 1;
         }
         if !fact.inbound {
+            if fact.cause == Cause::BlockedCaller {
+                let _ = insert_sorted(&mut history.blocked, fact.started, |t| *t);
+            }
             let day = fact.started.div_euclid(86_400);
             if let Err(at) = history.active_days.binary_search(&day) {
                 history.active_days.insert(at, day);
@@ -646,11 +652,9 @@ impl Ledger {
         activity.attempts_24h = starts.len() as u32;
         activity.peak_per_minute_24h = peak_in_span(&starts, 60);
         activity.peak_per_hour_24h = peak_in_span(&starts, 3_600);
-        let recent_lo = history.calls.partition_point(|c| c.started <= end - recent_secs);
-        activity.blocked = history.calls[recent_lo..hi]
-            .iter()
-            .filter(|c| !c.inbound && c.cause == Cause::BlockedCaller)
-            .count() as u32;
+        let blocked_lo = history.blocked.partition_point(|t| *t <= end - recent_secs);
+        let blocked_hi = history.blocked.partition_point(|t| *t <= end);
+        activity.blocked = (blocked_hi - blocked_lo) as u32;
         activity.complaints = self.complaints_within(number, now, recent_secs);
         activity
     }

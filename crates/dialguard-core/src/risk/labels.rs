@@ -19,7 +19,7 @@ use crate::number::E164;
 pub struct CarrierLabel {
     pub carrier: Carrier,
     /// The analytics engine behind the carrier (`hiya`, `tns`, `first-orion`).
-    pub engine: String,
+    pub engine: std::borrow::Cow<'static, str>,
     /// `Spam Likely`, …; `None` when the number showed clean.
     pub label: Option<String>,
     /// The latest observation.
@@ -108,7 +108,7 @@ fn current_for(history: &[LabelObserved], carrier: Carrier) -> Option<CarrierLab
     }
     Some(CarrierLabel {
         carrier,
-        engine: carrier.engine().to_owned(),
+        engine: carrier.engine().into(),
         label: label_text(latest).map(str::to_owned),
         observed_at: latest.at,
         since,

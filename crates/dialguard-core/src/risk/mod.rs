@@ -88,12 +88,35 @@ impl From<Level> for Health {
 }
 
 /// The factor that gave the most points on any profile.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct TopFactor {
     pub profile: String,
     pub factor: FactorName,
     pub points: f64,
-    pub text: String,
+    /// The factor whole, which [`TopFactor::text`] puts in words. Every
+    /// tick assesses the numbers that called; the sentence is written only
+    /// when someone reads it.
+    pub detail: Factor,
+}
+
+impl TopFactor {
+    /// The plain-words sentence.
+    pub fn text(&self) -> String {
+        self.detail.to_string()
+    }
+}
+
+impl Serialize for TopFactor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("TopFactor", 5)?;
+        st.serialize_field("profile", &self.profile)?;
+        st.serialize_field("factor", &self.factor)?;
+        st.serialize_field("points", &self.points)?;
+        st.serialize_field("text", &self.text())?;
+        st.serialize_field("detail", &self.detail)?;
+        st.end()
+    }
 }
 
 /// Everything the risk engine says about one number at one instant.
@@ -164,7 +187,7 @@ pub fn assess(ledger: &Ledger, labels: &Labels, config: &RiskConfig, number: E16
             profile: s.profile.clone(),
             factor: f.name,
             points: f.points,
-            text: f.to_string(),
+            detail: f.clone(),
         });
     let triggers = config.quarantine.check_number(ledger, number, now, &current, &scores);
     Assessment {

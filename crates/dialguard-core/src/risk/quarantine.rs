@@ -15,7 +15,7 @@ use super::profile::{ProfileError, SHIPPED, parse_toml};
 use super::score::Score;
 use crate::event::{Event, StateChanged};
 use crate::lifecycle::NumberState;
-use crate::metrics::{Ledger, Window};
+use crate::metrics::{Ledger, Window, WindowCounts};
 use crate::number::E164;
 
 /// Complaints over `more_than` within `days`.
@@ -203,7 +203,16 @@ impl QuarantineRules {
                 });
             }
         }
-        let window = |w: Window| ledger.window_counts(number, now, w);
+        // Rules on the same window share one walk of it.
+        let mut walked: smallvec::SmallVec<[(Window, WindowCounts); 3]> = smallvec::SmallVec::new();
+        let mut window = |w: Window| match walked.iter().find(|(seen, _)| *seen == w) {
+            Some(&(_, counts)) => counts,
+            None => {
+                let counts = ledger.window_counts(number, now, w);
+                walked.push((w, counts));
+                counts
+            }
+        };
         if let Some(rule) = &self.short_calls {
             let m = window(rule.window);
             if let Some(share) = over(rule, m.short_call_ratio(), m.answered) {

@@ -78,8 +78,8 @@ fn burst_dialer_trips_volume_factor() {
     }
     let top = a.top_factor.as_ref().unwrap();
     assert_eq!((top.profile.as_str(), top.factor), ("tns", FactorName::Volume));
-    assert!(top.text.starts_with("400 calls in one hour"), "{}", top.text);
-    assert!(top.text.contains("allowance"), "{}", top.text);
+    assert!(top.text().starts_with("400 calls in one hour"), "{}", top.text());
+    assert!(top.text().contains("allowance"), "{}", top.text());
     assert_ne!(a.health, Health::Healthy);
 }
 

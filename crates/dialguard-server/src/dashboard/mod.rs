@@ -138,7 +138,7 @@ fn pool_body(numbers: &[NumberSummary], now: Timestamp) -> String {
             };
             let factor = n.top_factor.as_ref().map_or_else(
                 || "<span class=\"muted\">none</span>".to_owned(),
-                |f| format!("{}: {}", esc(&f.profile), esc(&f.text)),
+                |f| format!("{}: {}", esc(&f.profile), esc(&f.text())),
             );
             let _ = write!(
                 out,

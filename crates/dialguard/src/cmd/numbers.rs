@@ -138,7 +138,7 @@ fn list(db: &Store, at: Option<Timestamp>, format: output::Format) -> Result<Exi
         .map(|n| Row {
             registered_at: registered_at[&n.number],
             top_factor: n.top_factor.as_ref().map(|f| f.factor.as_str().to_owned()),
-            top_factor_text: n.top_factor.as_ref().map(|f| format!("{}: {}", f.profile, f.text)),
+            top_factor_text: n.top_factor.as_ref().map(|f| format!("{}: {}", f.profile, f.text())),
             number: n.number,
             pool: n.pool,
             state: n.state,
