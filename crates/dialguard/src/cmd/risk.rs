@@ -325,7 +325,7 @@ fn print_labels(rows: &[NumberLabels], at: Timestamp) {
             t.add_row(vec![
                 r.number.to_string(),
                 l.carrier.as_str().to_owned(),
-                l.engine.clone(),
+                l.engine.to_string(),
                 l.label.clone().unwrap_or_else(|| "clean".into()),
                 l.since.to_string(),
                 l.observed_at.to_string(),
