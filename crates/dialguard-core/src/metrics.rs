@@ -7,7 +7,7 @@
 //! last month's CDRs lands in place), so the figures depend only on which
 //! events were folded, never on their order.
 
-use std::collections::VecDeque;
+use smallvec::SmallVec;
 
 use crate::{FastMap, FastSet};
 use std::sync::Mutex;
@@ -672,7 +672,9 @@ struct DecayCache {
     weigh_from: i64,
     /// Per callee, the starts of the calls to them in the 24 hours before
     /// the latest folded call: what makes a call a repeat.
-    recent: FastMap<u64, VecDeque<i64>>,
+    /// Inline: most callees get one or two calls a day, and a heap block
+    /// for each would cost an allocation per new callee.
+    recent: FastMap<u64, SmallVec<[i64; 2]>>,
     last_prune_day: i64,
     own_area: Option<u16>,
     off_hours: crate::risk::zones::OffHours,
@@ -732,11 +734,10 @@ impl DecayCache {
                 continue;
             }
             let earlier = self.recent.entry(call.counterpart).or_default();
-            while earlier.front().is_some_and(|t| call.started - t >= 86_400) {
-                earlier.pop_front();
-            }
+            let stale = earlier.iter().take_while(|&&t| call.started - t >= 86_400).count();
+            earlier.drain(..stale);
             let is_repeat = earlier.len() >= back;
-            earlier.push_back(call.started);
+            earlier.push(call.started);
             if call.started <= self.weigh_from {
                 continue;
             }
@@ -776,7 +777,7 @@ impl DecayCache {
         if day > self.last_prune_day {
             self.last_prune_day = day;
             self.recent
-                .retain(|_, starts| starts.back().is_some_and(|t| end - t < 86_400));
+                .retain(|_, starts| starts.last().is_some_and(|t| end - t < 86_400));
         }
     }
 }

@@ -39,7 +39,70 @@ impl CarrierLabel {
 /// Every label observation, per number.
 #[derive(Clone, Debug, Default)]
 pub struct Labels {
-    observed: FastMap<E164, Vec<LabelObserved>>,
+    observed: FastMap<E164, Observed>,
+}
+
+/// One number's observations, with what [`Labels::current`] needs at hand:
+/// every tick asks it of each number that called, and a number watched
+/// daily on three carriers has hundreds of observations.
+#[derive(Clone, Debug, Default)]
+struct Observed {
+    /// Oldest first.
+    list: Vec<LabelObserved>,
+    /// `since[i]`: when the unbroken run of the same display (labeled or
+    /// clean) on `list[i]`'s carrier that ends at `list[i]` began.
+    since: Vec<Timestamp>,
+    /// The newest observation's index per carrier, in [`Carrier::ALL`] order.
+    newest: [Option<usize>; 3],
+}
+
+impl Observed {
+    fn insert(&mut self, obs: LabelObserved) {
+        // Same instant: the one that arrived later is the later word.
+        let at = self.list.partition_point(|o| o.at <= obs.at);
+        let carrier = obs.carrier as usize;
+        if at == self.list.len() {
+            let since = match self.newest[carrier] {
+                Some(prev) if is_labeled(&self.list[prev]) == is_labeled(&obs) => self.since[prev],
+                _ => obs.at,
+            };
+            self.newest[carrier] = Some(at);
+            self.since.push(since);
+            self.list.push(obs);
+            return;
+        }
+        // Out of order (rare): every run after it may change.
+        self.list.insert(at, obs);
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        self.since.clear();
+        self.newest = [None; 3];
+        for (i, obs) in self.list.iter().enumerate() {
+            let carrier = obs.carrier as usize;
+            let since = match self.newest[carrier] {
+                Some(prev) if is_labeled(&self.list[prev]) == is_labeled(obs) => self.since[prev],
+                _ => obs.at,
+            };
+            self.since.push(since);
+            self.newest[carrier] = Some(i);
+        }
+    }
+
+    /// The newest observation on `carrier` among the first `upto`.
+    fn newest_before(&self, carrier: Carrier, upto: usize) -> Option<usize> {
+        match self.newest[carrier as usize] {
+            Some(i) if i < upto => Some(i),
+            None => None,
+            // Looking back in time: walk back from `upto`.
+            Some(_) => self.list[..upto].iter().rposition(|o| o.carrier == carrier),
+        }
+    }
+}
+
+fn is_labeled(obs: &LabelObserved) -> bool {
+    label_text(obs).is_some()
 }
 
 /// A blank label is a clean display, whatever the source wrote.
@@ -60,15 +123,12 @@ impl Labels {
     }
 
     pub fn observe(&mut self, obs: LabelObserved) {
-        let list = self.observed.entry(obs.number).or_default();
-        // Same instant: the one that arrived later is the later word.
-        let at = list.partition_point(|o| o.at <= obs.at);
-        list.insert(at, obs);
+        self.observed.entry(obs.number).or_default().insert(obs);
     }
 
     /// Every observation of a number, oldest first.
     pub fn history(&self, number: E164) -> &[LabelObserved] {
-        self.observed.get(&number).map(Vec::as_slice).unwrap_or(&[])
+        self.observed.get(&number).map_or(&[], |o| o.list.as_slice())
     }
 
     /// The numbers with any observation, sorted.
@@ -81,11 +141,24 @@ impl Labels {
     /// Each carrier's latest display as of `now` (carriers never observed
     /// are left out), in [`Carrier::ALL`] order.
     pub fn current(&self, number: E164, now: Timestamp) -> Vec<CarrierLabel> {
-        let history = self.history(number);
-        let upto = &history[..history.partition_point(|o| o.at <= now)];
+        let Some(observed) = self.observed.get(&number) else {
+            return Vec::new();
+        };
+        let upto = observed.list.partition_point(|o| o.at <= now);
         Carrier::ALL
             .into_iter()
-            .filter_map(|carrier| current_for(upto, carrier))
+            .filter_map(|carrier| {
+                let i = observed.newest_before(carrier, upto)?;
+                let latest = &observed.list[i];
+                Some(CarrierLabel {
+                    carrier,
+                    engine: carrier.engine().into(),
+                    label: label_text(latest).map(str::to_owned),
+                    observed_at: latest.at,
+                    since: observed.since[i],
+                    source: latest.source.clone(),
+                })
+            })
             .collect()
     }
 
@@ -93,27 +166,6 @@ impl Labels {
     pub fn is_labeled(&self, number: E164, now: Timestamp) -> bool {
         self.current(number, now).iter().any(CarrierLabel::is_labeled)
     }
-}
-
-fn current_for(history: &[LabelObserved], carrier: Carrier) -> Option<CarrierLabel> {
-    let mut ours = history.iter().rev().filter(|o| o.carrier == carrier);
-    let latest = ours.next()?;
-    let labeled = label_text(latest).is_some();
-    let mut since = latest.at;
-    for earlier in ours {
-        if label_text(earlier).is_some() != labeled {
-            break;
-        }
-        since = earlier.at;
-    }
-    Some(CarrierLabel {
-        carrier,
-        engine: carrier.engine().into(),
-        label: label_text(latest).map(str::to_owned),
-        observed_at: latest.at,
-        since,
-        source: latest.source.clone(),
-    })
 }
 
 #[cfg(test)]
@@ -211,5 +263,53 @@ mod tests {
         assert!(!labels.is_labeled(N, t("2026-03-02T00:00:00Z")));
         assert_eq!(labels.history(N).len(), 1);
         assert_eq!(labels.numbers(), vec![N]);
+    }
+
+    /// Each carrier's display as of `now`, the slow way: walk back from the
+    /// newest observation at or before `now` while the display holds.
+    fn walked(history: &[LabelObserved], now: Timestamp) -> Vec<(Carrier, Option<String>, Timestamp, Timestamp)> {
+        let upto = &history[..history.partition_point(|o| o.at <= now)];
+        Carrier::ALL
+            .into_iter()
+            .filter_map(|carrier| {
+                let mut ours = upto.iter().rev().filter(|o| o.carrier == carrier);
+                let latest = ours.next()?;
+                let mut since = latest.at;
+                for earlier in ours {
+                    if is_labeled(earlier) != is_labeled(latest) {
+                        break;
+                    }
+                    since = earlier.at;
+                }
+                Some((carrier, label_text(latest).map(str::to_owned), latest.at, since))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_kept_runs_agree_with_walking_the_history() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let base = t("2026-03-02T00:00:00Z");
+        for _ in 0..300 {
+            let mut labels = Labels::new();
+            for _ in 0..rng.usize(0..40) {
+                let carrier = Carrier::ALL[rng.usize(0..3)];
+                // Mostly in time order, sometimes late, sometimes blank.
+                let label = [None, Some("Spam Likely"), Some("  ")][rng.usize(0..3)];
+                let at = base + jiff::SignedDuration::from_hours(rng.i64(0..200));
+                let mut obs = seen(carrier, label, "2026-03-02T00:00:00Z");
+                obs.at = at;
+                labels.observe(obs);
+            }
+            for hours in [-1, 0, 50, 100, 199, 400] {
+                let now = base + jiff::SignedDuration::from_hours(hours);
+                let kept: Vec<_> = labels
+                    .current(N, now)
+                    .into_iter()
+                    .map(|c| (c.carrier, c.label, c.observed_at, c.since))
+                    .collect();
+                assert_eq!(kept, walked(labels.history(N), now), "at {now}");
+            }
+        }
     }
 }
