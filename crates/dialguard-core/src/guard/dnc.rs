@@ -381,7 +381,6 @@ impl Writer {
         // An exact copy in a block of its own: the grown buffer's pages were
         // touched before they could be offered huge pages (`huge_pages`).
         let words = self.words.to_vec();
-        drop(self.words);
         DncList {
             starts: self.starts,
             words,

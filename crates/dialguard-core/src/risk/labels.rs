@@ -60,34 +60,31 @@ impl Observed {
     fn insert(&mut self, obs: LabelObserved) {
         // Same instant: the one that arrived later is the later word.
         let at = self.list.partition_point(|o| o.at <= obs.at);
-        let carrier = obs.carrier as usize;
         if at == self.list.len() {
-            let since = match self.newest[carrier] {
-                Some(prev) if is_labeled(&self.list[prev]) == is_labeled(&obs) => self.since[prev],
-                _ => obs.at,
-            };
-            self.newest[carrier] = Some(at);
-            self.since.push(since);
-            self.list.push(obs);
+            self.push(obs);
             return;
         }
         // Out of order (rare): every run after it may change.
-        self.list.insert(at, obs);
-        self.reindex();
-    }
-
-    fn reindex(&mut self) {
+        let mut list = std::mem::take(&mut self.list);
+        list.insert(at, obs);
         self.since.clear();
         self.newest = [None; 3];
-        for (i, obs) in self.list.iter().enumerate() {
-            let carrier = obs.carrier as usize;
-            let since = match self.newest[carrier] {
-                Some(prev) if is_labeled(&self.list[prev]) == is_labeled(obs) => self.since[prev],
-                _ => obs.at,
-            };
-            self.since.push(since);
-            self.newest[carrier] = Some(i);
+        for obs in list {
+            self.push(obs);
         }
+    }
+
+    /// Appends the newest observation, continuing its carrier's run when
+    /// the display is the same.
+    fn push(&mut self, obs: LabelObserved) {
+        let carrier = obs.carrier as usize;
+        let since = match self.newest[carrier] {
+            Some(prev) if is_labeled(&self.list[prev]) == is_labeled(&obs) => self.since[prev],
+            _ => obs.at,
+        };
+        self.newest[carrier] = Some(self.list.len());
+        self.since.push(since);
+        self.list.push(obs);
     }
 
     /// The newest observation on `carrier` among the first `upto`.
