@@ -28,42 +28,91 @@ static ENABLED: AtomicBool = AtomicBool::new(true);
 
 /// Turns the marking on or off for allocations made from now on (the
 /// benchmarks measure both ways in one run; a host short of memory may want
-/// 4 KB pages, which never round a table's tail up to 2 MB).
+/// 4 KB pages, which never round a table's tail up to 2 MB). Where blocks
+/// are placed does not change with it.
 pub fn set_enabled(enabled: bool) {
     ENABLED.store(enabled, Ordering::Relaxed);
 }
 
-// SAFETY: every call is forwarded to `System` with the same arguments, and
-// its result returned unchanged; the only addition is advice about pages
-// inside the block just returned (see `advise`).
+/// Where a block of `layout` is placed: a large block whose size is within
+/// an eighth of a whole number of huge pages is aligned to a huge page and
+/// padded to that number, so every byte of it can sit on one. Otherwise the
+/// huge pages inside the block are used and its ragged ends are not: that
+/// matters, because a hash table keeps its control bytes, which every
+/// lookup reads, at its end. The padding is never written, and at most an
+/// eighth of what was asked for.
+fn placed(layout: Layout) -> Layout {
+    let size = layout.size();
+    if size < LARGE {
+        return layout;
+    }
+    let padded = size.next_multiple_of(LARGE);
+    if (padded - size) * 8 > size {
+        return layout;
+    }
+    Layout::from_size_align(padded, layout.align().max(LARGE)).unwrap_or(layout)
+}
+
+// SAFETY: every block comes from `System` with the layout `placed` gives for
+// the caller's layout, and goes back to it with that same layout (`placed`
+// depends on nothing else). A placed layout is at least as large and as
+// aligned as the caller's, so the block satisfies the caller's. The only
+// other addition is advice about pages inside a block (see `advise`).
 unsafe impl GlobalAlloc for HugePages {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded as received; the caller upholds `alloc`'s contract.
-        let block = unsafe { System.alloc(layout) };
-        advise(block, layout.size());
+        let placed = placed(layout);
+        // SAFETY: `placed` is non-zero as `layout` is; the caller upholds
+        // `alloc`'s contract.
+        let block = unsafe { System.alloc(placed) };
+        advise(block, placed.size());
         block
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let placed = placed(layout);
         // SAFETY: as for `alloc`.
-        let block = unsafe { System.alloc_zeroed(layout) };
-        advise(block, layout.size());
+        let block = unsafe { System.alloc_zeroed(placed) };
+        advise(block, placed.size());
         block
     }
 
     unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
-        // SAFETY: `block` came from `System` through this allocator.
-        unsafe { System.dealloc(block, layout) }
+        // SAFETY: `block` came from `System` with `placed(layout)`.
+        unsafe { System.dealloc(block, placed(layout)) }
     }
 
     unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: `block` came from `System` through this allocator; the
-        // caller upholds `realloc`'s contract.
-        let moved = unsafe { System.realloc(block, layout, new_size) };
-        if new_size > layout.size() {
-            advise(moved, new_size);
+        let old = placed(layout);
+        // SAFETY: the caller guarantees `new_size`, rounded up to the
+        // alignment, does not overflow `isize`.
+        let wanted = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        let new = placed(wanted);
+        if old == layout && new == wanted {
+            // Neither is placed apart: the system allocator may grow in place.
+            // SAFETY: `block` came from `System` with `layout`; the caller
+            // upholds `realloc`'s contract.
+            let moved = unsafe { System.realloc(block, layout, new_size) };
+            if new_size > layout.size() {
+                advise(moved, new_size);
+            }
+            return moved;
         }
-        moved
+        if old.size() == new.size() && old.align() == new.align() {
+            // The new size still fits the padded block.
+            return block;
+        }
+        // SAFETY: `new` is non-zero; the old block is valid for
+        // `layout.size()` bytes, the new one for `new_size`, and the two do
+        // not overlap; the old one goes back with the layout it came with.
+        unsafe {
+            let moved = System.alloc(new);
+            if !moved.is_null() {
+                advise(moved, new.size());
+                std::ptr::copy_nonoverlapping(block, moved, layout.size().min(new_size));
+                System.dealloc(block, old);
+            }
+            moved
+        }
     }
 }
 
@@ -114,6 +163,40 @@ mod tests {
                 }
                 HugePages.dealloc(grown, Layout::from_size_align(size * 2, 8).unwrap());
             }
+        }
+    }
+
+    #[test]
+    fn blocks_near_whole_huge_pages_are_placed_on_them() {
+        // Just under three huge pages: padded to three, aligned to one.
+        let layout = Layout::from_size_align(3 * LARGE - 4096, 8).unwrap();
+        assert_eq!(placed(layout), Layout::from_size_align(3 * LARGE, LARGE).unwrap());
+        // Just over one: padding would nearly double it, so it stays as asked.
+        let ragged = Layout::from_size_align(LARGE + 4096, 8).unwrap();
+        assert_eq!(placed(ragged), ragged);
+        let small = Layout::from_size_align(4096, 8).unwrap();
+        assert_eq!(placed(small), small);
+        // SAFETY: non-zero layouts; each block is written and read within
+        // the size it has at the time and freed with that size.
+        unsafe {
+            let block = HugePages.alloc(layout);
+            assert!(!block.is_null());
+            assert_eq!(block as usize % LARGE, 0, "a placed block starts on a huge page");
+            *block = 7;
+            *block.add(layout.size() - 1) = 9;
+            // Growing into the padding keeps the block where it is.
+            let grown = HugePages.realloc(block, layout, 3 * LARGE);
+            assert_eq!(grown, block);
+            // Growing past it moves the contents to a new placed block.
+            let grown_layout = Layout::from_size_align(3 * LARGE, 8).unwrap();
+            let moved = HugePages.realloc(grown, grown_layout, 4 * LARGE);
+            assert!(!moved.is_null());
+            assert_eq!(moved as usize % LARGE, 0);
+            assert_eq!((*moved, *moved.add(layout.size() - 1)), (7, 9));
+            // Shrinking to a small block keeps the start.
+            let small_again = HugePages.realloc(moved, Layout::from_size_align(4 * LARGE, 8).unwrap(), 100);
+            assert_eq!(*small_again, 7);
+            HugePages.dealloc(small_again, Layout::from_size_align(100, 8).unwrap());
         }
     }
 

@@ -52,6 +52,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 
+use axum::serve::ListenerExt;
 use dialguard_core::Event;
 use dialguard_core::engine::Engine;
 use dialguard_core::guard::DncList;
@@ -248,6 +249,11 @@ impl Server {
         let (stop_ticks, ticks_stopped) = tokio::sync::watch::channel(false);
         let ticker = tokio::spawn(tick_periodically(state.clone(), ticks_stopped));
         let writer: WriterHandle = state.writer.clone();
+        // Answers are small and a dialer waits on each: send them at once,
+        // never held back for the previous segment's acknowledgement.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let served = axum::serve(listener, app::router(state))
             .with_graceful_shutdown(shutdown)
             .await;

@@ -45,7 +45,7 @@ pub use hours::CallingHours;
 pub use law::CallingWindow;
 pub use lint::{CleanRow, LintIssue, LintReason, LintReport, lint};
 
-use destination::{DAY_MS, Destination, HOUR_MS};
+use destination::{DAY_MS, Destinations, HOUR_MS};
 use pool::{Class, EarliestTwo, Exhausted, Pool, Slot};
 
 type PoolId = u32;
@@ -172,7 +172,7 @@ pub struct Guard {
     slot_of: FastMap<E164, SlotId>,
     pools: Vec<Pool>,
     pool_of: FastMap<String, PoolId>,
-    destinations: FastMap<E164, Destination>,
+    destinations: Destinations,
     dnc: DncList,
     /// The latest instant seen in an event or a decision.
     clock: i64,
@@ -190,7 +190,7 @@ impl Guard {
             slot_of: FastMap::default(),
             pools: Vec::new(),
             pool_of: FastMap::default(),
-            destinations: FastMap::default(),
+            destinations: Destinations::default(),
             dnc: DncList::new(),
             clock: i64::MIN,
         };
@@ -332,12 +332,12 @@ impl Guard {
                 }
             }
             Event::OptOut(o) => {
-                let d = self.destinations.entry(o.to).or_default();
+                let d = self.destinations.record(o.to);
                 d.opted_out_at = d.opted_out_at.min(at);
             }
             Event::Consent(c) => {
                 let pool = c.pool.as_deref().map(|name| self.pool_id(name));
-                self.destinations.entry(c.to).or_default().record_consent(pool, at);
+                self.destinations.record(c.to).record_consent(pool, at);
             }
             Event::Call(call) => self.record_call(call),
             Event::Complaint(_) | Event::Label(_) | Event::DisputeUpdated(_) => {}
@@ -382,7 +382,7 @@ impl Guard {
             return;
         }
         let started = call.started_at.as_millisecond();
-        let destination = self.destinations.entry(call.to).or_default();
+        let destination = self.destinations.record(call.to);
         if call.outcome == Outcome::InvalidDestination {
             destination.suppressed_at = destination.suppressed_at.min(call.ended_at.as_millisecond());
         }
@@ -399,7 +399,7 @@ impl Guard {
             }
             None => None,
         };
-        let destination = self.destinations.entry(call.to).or_default();
+        let destination = self.destinations.record(call.to);
         match reserved {
             Some(r) => destination.replace_call(r, started),
             None => destination.record_call(started),
@@ -623,7 +623,7 @@ impl Guard {
         let slot = &mut self.slots[id as usize];
         slot.record_call(at);
         slot.pending.push_back((to, at));
-        self.destinations.entry(to).or_default().record_call(at);
+        self.destinations.record(to).record_call(at);
         self.reindex(id, at);
     }
 
