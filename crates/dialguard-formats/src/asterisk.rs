@@ -82,7 +82,7 @@ pub(crate) fn read_parallel(
     threads: usize,
     out: &mut Emitter,
 ) -> Result<(), FileError> {
-    parallel::convert_rows(CsvRows::new(input), threads, || Calls::new(options), is_header, out)
+    parallel::convert_rows(input, threads, || Calls::new(options), is_header, out)
 }
 
 fn is_header(record: &ByteRecord) -> bool {
@@ -324,6 +324,79 @@ fn source_id(record: &ByteRecord, layout: &Layout, src: &str, dst: &str, start: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Results = Vec<Result<Event, RowError>>;
+
+    fn sequential(bytes: &[u8]) -> Results {
+        let mut results = Vec::new();
+        let mut sink = |r| results.push(r);
+        let mut out = Emitter {
+            sink: &mut sink,
+            summary: crate::Summary::default(),
+        };
+        read(bytes, &Options::default(), &mut out).unwrap();
+        results
+    }
+
+    fn in_blocks(block: usize, threads: usize, bytes: &[u8]) -> Results {
+        let mut results = Vec::new();
+        let mut sink = |r| results.push(r);
+        let mut out = Emitter {
+            sink: &mut sink,
+            summary: crate::Summary::default(),
+        };
+        let options = Options::default();
+        parallel::convert_rows_in(block, bytes, threads, || Calls::new(&options), is_header, &mut out).unwrap();
+        results
+    }
+
+    const ROW: &str = "\"\",\"4155550100\",\"14155550123\",\"from-internal\",\"\"\"Sales\"\" <4155550100>\",\
+        \"PJSIP/100-00000001\",\"PJSIP/trunk-00000002\",\"Dial\",\"PJSIP/14155550123@trunk,30\",\
+        \"2026-03-02 09:15:01\",\"2026-03-02 09:15:07\",\"2026-03-02 09:17:11\",\"130\",\"124\",\
+        \"ANSWERED\",\"DOCUMENTATION\",\"1772442901.1\",\"\"";
+
+    /// Row `i`: a call with an id of its own, or one of the awkward kinds.
+    fn row(i: usize, kind: u8) -> String {
+        let call = ROW.replace("1772442901.1", &format!("1772442901.{i}"));
+        match kind {
+            // A userfield holding a comma.
+            0 => format!("{}\"campaign 7, list B\"", &call[..call.len() - 2]),
+            // An accountcode holding line breaks.
+            1 => call.replacen("\"\",", "\"note: line one\nline two, still\nthe field\",", 1),
+            2 => String::new(),
+            3 => call.replace("ANSWERED", "RINGING"),
+            4 => "\"x\",\"y\"".to_owned(),
+            5 => call.replace("\r", "") + "\r",
+            _ => call,
+        }
+    }
+
+    #[test]
+    fn blocks_read_as_the_whole_file_does_wherever_they_are_cut() {
+        let mut file = String::from(
+            "accountcode,src,dst,dcontext,clid,channel,dstchannel,lastapp,lastdata,start,answer,end,duration,billsec,disposition,amaflags,uniqueid,userfield\n",
+        );
+        for i in 0..60 {
+            file += &row(i, (i % 7) as u8);
+            file.push('\n');
+        }
+        // A record longer than every block, and no line break at the end.
+        file += &ROW.replace("DOCUMENTATION", &"D".repeat(5_000));
+        let expected = sequential(file.as_bytes());
+        assert!(expected.iter().filter(|r| r.is_ok()).count() > 30);
+        assert!(expected.iter().any(Result::is_err));
+        for block in [1, 7, 64, 333, 4096, 1 << 20] {
+            for threads in [1, 3] {
+                assert!(
+                    in_blocks(block, threads, file.as_bytes()) == expected,
+                    "blocks of {block} bytes on {threads} threads"
+                );
+            }
+        }
+        // Without line breaks in fields, no block needs reading again.
+        let plain: String = (0..60).map(|i| row(i, 6) + "\n").collect();
+        assert_eq!(in_blocks(256, 2, plain.as_bytes()), sequential(plain.as_bytes()));
+    }
 
     #[test]
     fn dial_targets_name_the_number() {

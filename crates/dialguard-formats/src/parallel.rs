@@ -1,15 +1,24 @@
-//! Converting CSV rows on several threads, results still in file order.
+//! Reading CSV on several threads, results still in file order.
 //!
-//! Splitting a row into fields is a fraction of the work; judging numbers
-//! and times is the rest. So the caller's thread reads the file into
-//! batches of records and hands them to workers, each with its own
-//! converter; finished batches come back tagged with their place in the
-//! file and reach the sink in that order, on the caller's thread (the sink
-//! need not be `Send`). At most a few batches are in flight, so memory stays
-//! flat however large the file.
+//! The caller's thread cuts the file into blocks of whole lines and hands
+//! each to a worker, which splits it into records and converts them with
+//! its own converter. Finished blocks come back tagged with their place in
+//! the file and reach the sink in that order, on the caller's thread (the
+//! sink need not be `Send`). At most a few blocks are in flight, so memory
+//! stays flat however large the file. Cutting costs the reading thread a
+//! search for the block's last line break and a count of its line breaks,
+//! so nearly all the work, splitting fields included, is spread.
+//!
+//! A cut is only right where a record ends. A line break can also sit
+//! inside a quoted field, and a block cut there ends in an unterminated
+//! quoted field whose text holds that break. So a worker reports any field
+//! holding a line break, and from the first block that has one the file is
+//! read on the caller's thread alone, from that block's first byte, exactly
+//! as [`crate::read`] reads it. Call records almost never carry line breaks
+//! in a field, so in practice every block is spread.
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{Cursor, Read};
 use std::sync::{Mutex, mpsc};
 
 use csv::ByteRecord;
@@ -18,48 +27,66 @@ use dialguard_core::Event;
 use crate::columns::CsvRows;
 use crate::{Emitter, FileError, RowError};
 
-/// Records per batch: large enough that channel traffic is noise, small
-/// enough that a batch fits in cache.
-const BATCH: usize = 1024;
+/// Bytes per block: large enough that channel traffic is noise, small
+/// enough that a block stays in cache.
+const BLOCK: usize = 256 << 10;
 
 /// Turns one record into an event; one per worker.
 pub(crate) trait Convert: Send {
     fn convert(&mut self, record: &ByteRecord) -> Result<Event, String>;
 }
 
-#[derive(Default)]
-struct Batch {
-    records: Vec<(u64, ByteRecord)>,
-    len: usize,
-}
-
 type Results = Vec<Result<Event, RowError>>;
 
-/// Reads `rows` to the end, converting on `threads` workers made by `make`;
+/// Whole lines of the file, from line `first_line` on.
+struct Block {
+    seq: u64,
+    first_line: u64,
+    bytes: Vec<u8>,
+}
+
+/// A block converted: its results, or `None` when a field in it holds a
+/// line break (the block must be read again in one piece with the rest).
+struct Done {
+    block: Block,
+    results: Option<Results>,
+}
+
+/// Reads `input` to the end, converting on `threads` workers made by `make`;
 /// `skip_first` drops a leading record (a header) before any conversion.
 pub(crate) fn convert_rows<R: Read, C: Convert>(
-    mut rows: CsvRows<R>,
+    input: R,
     threads: usize,
     make: impl Fn() -> C + Sync,
-    skip_first: impl Fn(&ByteRecord) -> bool,
+    skip_first: impl Fn(&ByteRecord) -> bool + Sync,
     out: &mut Emitter,
 ) -> Result<(), FileError> {
-    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Batch)>(threads * 2);
+    convert_rows_in(BLOCK, input, threads, make, skip_first, out)
+}
+
+/// [`convert_rows`] in blocks of about `block` bytes (tests cut small).
+pub(crate) fn convert_rows_in<R: Read, C: Convert>(
+    block: usize,
+    mut input: R,
+    threads: usize,
+    make: impl Fn() -> C + Sync,
+    skip_first: impl Fn(&ByteRecord) -> bool + Sync,
+    out: &mut Emitter,
+) -> Result<(), FileError> {
+    let threads = threads.max(1);
+    let (work_tx, work_rx) = mpsc::sync_channel::<Block>(threads * 2);
     let work_rx = Mutex::new(work_rx);
-    let (done_tx, done_rx) = mpsc::channel::<(u64, Batch, Results)>();
+    let (done_tx, done_rx) = mpsc::channel::<Done>();
     std::thread::scope(|scope| {
         for _ in 0..threads {
-            let (work_rx, done_tx, make) = (&work_rx, done_tx.clone(), &make);
+            let (work_rx, done_tx, make, skip_first) = (&work_rx, done_tx.clone(), &make, &skip_first);
             scope.spawn(move || {
                 let mut converter = make();
                 loop {
                     let job = work_rx.lock().map_err(drop).and_then(|rx| rx.recv().map_err(drop));
-                    let Ok((seq, batch)) = job else { return };
-                    let results = batch.records[..batch.len]
-                        .iter()
-                        .map(|(line, record)| converter.convert(record).map_err(|why| RowError::at_line(*line, why)))
-                        .collect();
-                    if done_tx.send((seq, batch, results)).is_err() {
+                    let Ok(block) = job else { return };
+                    let results = convert_block(&block, &mut converter, skip_first);
+                    if done_tx.send(Done { block, results }).is_err() {
                         return;
                     }
                 }
@@ -67,37 +94,46 @@ pub(crate) fn convert_rows<R: Read, C: Convert>(
         }
         drop(done_tx);
         let mut order = InOrder::default();
-        let mut first = true;
+        let mut cutter = Cutter::new(block);
         let result = (|| -> Result<(), FileError> {
             loop {
-                let mut batch = order.spare.pop().unwrap_or_default();
-                batch.len = 0;
-                let mut ended = false;
-                while batch.len < BATCH {
-                    if batch.len == batch.records.len() {
-                        batch.records.push((0, ByteRecord::new()));
-                    }
-                    let (line, record) = &mut batch.records[batch.len];
-                    match rows.next(record)? {
-                        None => {
-                            ended = true;
-                            break;
-                        }
-                        Some(_) if std::mem::take(&mut first) && skip_first(record) => {}
-                        Some(at) => {
-                            *line = at;
-                            batch.len += 1;
-                        }
-                    }
-                }
-                if batch.len > 0 {
-                    // Workers only stop when this sender is dropped.
-                    work_tx.send((order.sent, batch)).expect("workers outlive the reader");
+                let spare = order.spare.pop().unwrap_or_default();
+                let block = cutter.next(&mut input, spare)?;
+                let ended = block.is_none();
+                if let Some(bytes) = block {
+                    let first_line = cutter.line;
+                    cutter.line += memchr::memchr_iter(b'\n', &bytes).count() as u64;
+                    let seq = order.sent;
                     order.sent += 1;
+                    // Workers only stop when this sender is dropped.
+                    work_tx
+                        .send(Block { seq, first_line, bytes })
+                        .expect("workers outlive the reader");
                 }
-                while order.in_flight() > threads * 2 || (ended && order.in_flight() > 0) {
-                    let done = done_rx.recv().expect("a worker died converting a batch");
-                    order.finish(done, out);
+                while order.in_flight() > 2 * threads as u64 || (ended && order.in_flight() > 0) {
+                    let done = done_rx.recv().expect("a worker died converting a block");
+                    if let Some(from) = order.finish(done, out) {
+                        // Everything from this block on is read here, in one
+                        // piece: the blocks still out come back first.
+                        while order.in_flight() > order.waiting.len() as u64 + 1 {
+                            let done = done_rx.recv().expect("a worker died converting a block");
+                            order.waiting.insert(done.block.seq, done);
+                        }
+                        let mut rest = from.block.bytes;
+                        for (_, later) in std::mem::take(&mut order.waiting) {
+                            rest.extend_from_slice(&later.block.bytes);
+                        }
+                        rest.extend_from_slice(&cutter.carry);
+                        let reader = Cursor::new(rest).chain(&mut input);
+                        return read_in_one(
+                            reader,
+                            from.block.seq == 0,
+                            from.block.first_line,
+                            make(),
+                            &skip_first,
+                            out,
+                        );
+                    }
                 }
                 if ended {
                     return Ok(());
@@ -109,26 +145,143 @@ pub(crate) fn convert_rows<R: Read, C: Convert>(
     })
 }
 
-/// Finished batches waiting for their turn.
+/// Splits and converts one block; `None` when a field holds a line break.
+fn convert_block<C: Convert>(
+    block: &Block,
+    converter: &mut C,
+    skip_first: &impl Fn(&ByteRecord) -> bool,
+) -> Option<Results> {
+    let mut rows = CsvRows::new(&block.bytes[..]);
+    let mut record = ByteRecord::new();
+    let mut results = Vec::new();
+    let mut first = block.seq == 0;
+    // A slice reader has no I/O to fail.
+    while let Some(line) = rows.next(&mut record).ok()? {
+        if record.iter().any(|field| field.contains(&b'\n')) {
+            return None;
+        }
+        if std::mem::take(&mut first) && skip_first(&record) {
+            continue;
+        }
+        let line = block.first_line + line - 1;
+        results.push(converter.convert(&record).map_err(|why| RowError::at_line(line, why)));
+    }
+    Some(results)
+}
+
+/// The rest of the file read on this thread, lines counted from `first_line`.
+fn read_in_one<C: Convert>(
+    input: impl Read,
+    first: bool,
+    first_line: u64,
+    mut converter: C,
+    skip_first: &impl Fn(&ByteRecord) -> bool,
+    out: &mut Emitter,
+) -> Result<(), FileError> {
+    let mut rows = CsvRows::new(input);
+    let mut record = ByteRecord::new();
+    let mut first = first;
+    while let Some(line) = rows.next(&mut record)? {
+        if std::mem::take(&mut first) && skip_first(&record) {
+            continue;
+        }
+        let line = first_line + line - 1;
+        out.emit(converter.convert(&record).map_err(|why| RowError::at_line(line, why)));
+    }
+    Ok(())
+}
+
+/// Cuts the input into blocks that end at a line break.
+struct Cutter {
+    block: usize,
+    /// Read past the last cut, the start of the next block.
+    carry: Vec<u8>,
+    /// The line the next block starts on.
+    line: u64,
+    ended: bool,
+}
+
+impl Cutter {
+    fn new(block: usize) -> Cutter {
+        Cutter {
+            block: block.max(1),
+            carry: Vec::new(),
+            line: 1,
+            ended: false,
+        }
+    }
+
+    /// The next block, in `bytes` (emptied first), or `None` at the end.
+    fn next(&mut self, input: &mut impl Read, mut bytes: Vec<u8>) -> Result<Option<Vec<u8>>, FileError> {
+        bytes.clear();
+        bytes.append(&mut self.carry);
+        let mut want = self.block;
+        loop {
+            if bytes.len() < want {
+                self.fill(input, &mut bytes, want)?;
+            }
+            if self.ended {
+                return Ok((!bytes.is_empty()).then_some(bytes));
+            }
+            if let Some(at) = memchr::memrchr(b'\n', &bytes) {
+                self.carry.extend_from_slice(&bytes[at + 1..]);
+                bytes.truncate(at + 1);
+                return Ok(Some(bytes));
+            }
+            // A line longer than a block: read on until it ends.
+            want = bytes.len() + self.block;
+        }
+    }
+
+    /// Reads into `bytes` until it holds `want` bytes or the input ends.
+    fn fill(&mut self, input: &mut impl Read, bytes: &mut Vec<u8>, want: usize) -> Result<(), FileError> {
+        let mut filled = bytes.len();
+        bytes.resize(want, 0);
+        while filled < want {
+            match input.read(&mut bytes[filled..]) {
+                Ok(0) => {
+                    self.ended = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    bytes.truncate(filled);
+                    return Err(FileError::Io(e));
+                }
+            }
+        }
+        bytes.truncate(filled);
+        Ok(())
+    }
+}
+
+/// Finished blocks waiting for their turn.
 #[derive(Default)]
 struct InOrder {
     sent: u64,
     emitted: u64,
-    waiting: BTreeMap<u64, Results>,
-    spare: Vec<Batch>,
+    waiting: BTreeMap<u64, Done>,
+    spare: Vec<Vec<u8>>,
 }
 
 impl InOrder {
-    fn in_flight(&self) -> usize {
-        (self.sent - self.emitted) as usize
+    fn in_flight(&self) -> u64 {
+        self.sent - self.emitted
     }
 
-    fn finish(&mut self, (seq, batch, results): (u64, Batch, Results), out: &mut Emitter) {
-        self.spare.push(batch);
-        self.waiting.insert(seq, results);
-        while let Some(results) = self.waiting.remove(&self.emitted) {
+    /// Emits what is now in order; the first block that must be read again,
+    /// if one came up (it and everything after it are not emitted).
+    fn finish(&mut self, done: Done, out: &mut Emitter) -> Option<Done> {
+        self.waiting.insert(done.block.seq, done);
+        while let Some(done) = self.waiting.remove(&self.emitted) {
+            let Some(results) = done.results else {
+                return Some(done);
+            };
             results.into_iter().for_each(|r| out.emit(r));
+            self.spare.push(done.block.bytes);
             self.emitted += 1;
         }
+        None
     }
 }

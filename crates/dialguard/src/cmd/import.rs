@@ -47,7 +47,7 @@ pub struct Args {
     /// Write every rejected row here as CSV (file,unit,line,reason; unit is `line`, or `record` for JSON).
     #[arg(long)]
     rejects: Option<PathBuf>,
-    /// Threads converting rows beside the one reading the file (Asterisk
+    /// Threads splitting and converting blocks of rows beside the one reading the file (Asterisk
     /// files; other formats read on one). Default: the cores beyond the
     /// reader and the writer (none on 2 cores, where a converter only
     /// competes with the writer).
