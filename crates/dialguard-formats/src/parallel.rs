@@ -38,18 +38,21 @@ pub(crate) trait Convert: Send {
 
 type Results = Vec<Result<Event, RowError>>;
 
-/// Whole lines of the file, from line `first_line` on.
+/// Whole lines of the file, from line `first_line` on, and once converted
+/// their results. Both buffers are used again for later blocks.
+#[derive(Default)]
 struct Block {
     seq: u64,
     first_line: u64,
     bytes: Vec<u8>,
+    results: Results,
 }
 
-/// A block converted: its results, or `None` when a field in it holds a
-/// line break (the block must be read again in one piece with the rest).
+/// A block converted; `whole` is false when a field in it holds a line
+/// break (the block must be read again in one piece with the rest).
 struct Done {
     block: Block,
-    results: Option<Results>,
+    whole: bool,
 }
 
 /// Reads `input` to the end, converting on `threads` workers made by `make`;
@@ -84,9 +87,9 @@ pub(crate) fn convert_rows_in<R: Read, C: Convert>(
                 let mut converter = make();
                 loop {
                     let job = work_rx.lock().map_err(drop).and_then(|rx| rx.recv().map_err(drop));
-                    let Ok(block) = job else { return };
-                    let results = convert_block(&block, &mut converter, skip_first);
-                    if done_tx.send(Done { block, results }).is_err() {
+                    let Ok(mut block) = job else { return };
+                    let whole = convert_block(&mut block, &mut converter, skip_first);
+                    if done_tx.send(Done { block, whole }).is_err() {
                         return;
                     }
                 }
@@ -97,18 +100,17 @@ pub(crate) fn convert_rows_in<R: Read, C: Convert>(
         let mut cutter = Cutter::new(block);
         let result = (|| -> Result<(), FileError> {
             loop {
-                let spare = order.spare.pop().unwrap_or_default();
-                let block = cutter.next(&mut input, spare)?;
-                let ended = block.is_none();
-                if let Some(bytes) = block {
-                    let first_line = cutter.line;
+                let mut block = order.spare.pop().unwrap_or_default();
+                let bytes = cutter.next(&mut input, std::mem::take(&mut block.bytes))?;
+                let ended = bytes.is_none();
+                if let Some(bytes) = bytes {
+                    block.first_line = cutter.line;
                     cutter.line += memchr::memchr_iter(b'\n', &bytes).count() as u64;
-                    let seq = order.sent;
+                    block.bytes = bytes;
+                    block.seq = order.sent;
                     order.sent += 1;
                     // Workers only stop when this sender is dropped.
-                    work_tx
-                        .send(Block { seq, first_line, bytes })
-                        .expect("workers outlive the reader");
+                    work_tx.send(block).expect("workers outlive the reader");
                 }
                 while order.in_flight() > 2 * threads as u64 || (ended && order.in_flight() > 0) {
                     let done = done_rx.recv().expect("a worker died converting a block");
@@ -145,28 +147,31 @@ pub(crate) fn convert_rows_in<R: Read, C: Convert>(
     })
 }
 
-/// Splits and converts one block; `None` when a field holds a line break.
-fn convert_block<C: Convert>(
-    block: &Block,
-    converter: &mut C,
-    skip_first: &impl Fn(&ByteRecord) -> bool,
-) -> Option<Results> {
+/// Splits and converts one block into its results; false when a field
+/// holds a line break.
+fn convert_block<C: Convert>(block: &mut Block, converter: &mut C, skip_first: &impl Fn(&ByteRecord) -> bool) -> bool {
     let mut rows = CsvRows::new(&block.bytes[..]);
     let mut record = ByteRecord::new();
-    let mut results = Vec::new();
     let mut first = block.seq == 0;
-    // A slice reader has no I/O to fail.
-    while let Some(line) = rows.next(&mut record).ok()? {
-        if record.iter().any(|field| field.contains(&b'\n')) {
-            return None;
+    block.results.clear();
+    loop {
+        let line = match rows.next(&mut record) {
+            Ok(Some(line)) => line,
+            Ok(None) => return true,
+            // A slice reader has no I/O to fail; read it again in one piece.
+            Err(_) => return false,
+        };
+        // The record's fields side by side: a line break in one is in this.
+        if record.as_slice().contains(&b'\n') {
+            return false;
         }
         if std::mem::take(&mut first) && skip_first(&record) {
             continue;
         }
         let line = block.first_line + line - 1;
-        results.push(converter.convert(&record).map_err(|why| RowError::at_line(line, why)));
+        let result = converter.convert(&record).map_err(|why| RowError::at_line(line, why));
+        block.results.push(result);
     }
-    Some(results)
 }
 
 /// The rest of the file read on this thread, lines counted from `first_line`.
@@ -262,7 +267,7 @@ struct InOrder {
     sent: u64,
     emitted: u64,
     waiting: BTreeMap<u64, Done>,
-    spare: Vec<Vec<u8>>,
+    spare: Vec<Block>,
 }
 
 impl InOrder {
@@ -274,12 +279,12 @@ impl InOrder {
     /// if one came up (it and everything after it are not emitted).
     fn finish(&mut self, done: Done, out: &mut Emitter) -> Option<Done> {
         self.waiting.insert(done.block.seq, done);
-        while let Some(done) = self.waiting.remove(&self.emitted) {
-            let Some(results) = done.results else {
+        while let Some(mut done) = self.waiting.remove(&self.emitted) {
+            if !done.whole {
                 return Some(done);
-            };
-            results.into_iter().for_each(|r| out.emit(r));
-            self.spare.push(done.block.bytes);
+            }
+            done.block.results.drain(..).for_each(|r| out.emit(r));
+            self.spare.push(done.block);
             self.emitted += 1;
         }
         None
