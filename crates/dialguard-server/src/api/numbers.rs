@@ -30,7 +30,9 @@ pub struct RegisterBody {
     pub pool: String,
     /// `aging` (new number, ramped up) or `active`; default `active`.
     pub state: Option<String>,
-    /// When the number was acquired (RFC 3339); default now.
+    /// When the number was acquired (RFC 3339); default now. With `--clock event`, "now" before
+    /// any request has carried an instant is the machine's time: a harness registering first
+    /// should send it, or an `aging` number ages from that date.
     pub acquired_at: Option<String>,
     /// The caller name registered for it.
     pub cnam: Option<String>,
