@@ -19,7 +19,8 @@ fn main() {
     asterisk_master_csv(rows, callers, 1, &mut file).expect("writing to memory");
     println!("generated {rows} rows, {} MB", file.len() / 1_000_000);
 
-    // The reading thread keeps a core busy: one worker per other core.
+    // The reading thread cuts blocks and folds the results: one worker per
+    // other core.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
     for (zone, options) in [
         ("UTC", Options::default()),

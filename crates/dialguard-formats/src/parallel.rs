@@ -174,8 +174,11 @@ fn convert_block<C: Convert>(block: &mut Block, converter: &mut C, skip_first: &
     }
 }
 
-/// The rest of the file read on this thread, lines counted from `first_line`.
-fn read_in_one<C: Convert>(
+/// Reads `input` on this thread alone, its lines counted from `first_line`;
+/// `first` when it starts the file (a header may lead). The whole-file
+/// reader, and where a spread read goes on after a block that must be read
+/// again.
+pub(crate) fn read_in_one<C: Convert>(
     input: impl Read,
     first: bool,
     first_line: u64,
@@ -240,23 +243,9 @@ impl Cutter {
 
     /// Reads into `bytes` until it holds `want` bytes or the input ends.
     fn fill(&mut self, input: &mut impl Read, bytes: &mut Vec<u8>, want: usize) -> Result<(), FileError> {
-        let mut filled = bytes.len();
-        bytes.resize(want, 0);
-        while filled < want {
-            match input.read(&mut bytes[filled..]) {
-                Ok(0) => {
-                    self.ended = true;
-                    break;
-                }
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    bytes.truncate(filled);
-                    return Err(FileError::Io(e));
-                }
-            }
-        }
-        bytes.truncate(filled);
+        let missing = want.saturating_sub(bytes.len());
+        let read = input.take(missing as u64).read_to_end(bytes).map_err(FileError::Io)?;
+        self.ended = read < missing;
         Ok(())
     }
 }
