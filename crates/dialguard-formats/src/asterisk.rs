@@ -9,7 +9,7 @@ use std::io::Read;
 use csv::ByteRecord;
 use dialguard_core::{Classified, Direction, E164, Event, Source, classify};
 
-use crate::columns::text;
+use crate::columns::{RecordText, trimmed};
 use crate::content_id::content_id;
 use crate::dial::{Destination, Numbers};
 use crate::draft::{Draft, seconds};
@@ -118,7 +118,8 @@ impl<'o> Calls<'o> {
                 record.len()
             )
         })?;
-        let field = |i: usize, name: &str| text(record, i, name);
+        let row = RecordText::new(record);
+        let field = |i: usize, name: &str| row.field(i, name);
         let src = field(SRC, "src")?;
         let dst = field(DST, "dst")?;
         if is_extension(src) && is_extension(dst) {
@@ -149,14 +150,14 @@ impl<'o> Calls<'o> {
         let start_text = field(START, "start")?;
         let start = local(start_text, "start")?;
         let end = local(field(END, "end")?, "end")?;
-        let answer = match field(ANSWER, "answer")?.trim() {
+        let answer = match field(ANSWER, "answer")? {
             "" => None,
             text => Some(local(text, "answer")?),
         };
         let span = stamp::resolve(&self.options.timezone, start, answer, end, Some(duration))
             .map_err(|e| e.describe("start", "answer", "end"))?;
 
-        let source_id = source_id(record, &layout, src, dst, start_text)?;
+        let source_id = source_id(&row, &layout, src, dst, start_text)?;
         Ok(Draft {
             from,
             to,
@@ -254,7 +255,7 @@ fn direction(dcontext: &[u8]) -> Direction {
 
 /// A phone's extension: a few digits that never leave the PBX.
 fn is_extension(text: &str) -> bool {
-    let text = text.trim();
+    let text = trimmed(text);
     (1..=6).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -291,17 +292,17 @@ fn strip_scheme(text: &str) -> &str {
         .unwrap_or(text)
 }
 
-fn source_id(record: &ByteRecord, layout: &Layout, src: &str, dst: &str, start: &str) -> Result<String, String> {
+fn source_id(row: &RecordText, layout: &Layout, src: &str, dst: &str, start: &str) -> Result<String, String> {
     let uniqueid = match layout.uniqueid {
-        Some(i) => text(record, i, "uniqueid")?.trim(),
+        Some(i) => trimmed(row.field(i, "uniqueid")?),
         None => "",
     };
     if uniqueid.is_empty() {
-        let channel = record.get(CHANNEL).unwrap_or_default();
+        let channel = row.record().get(CHANNEL).unwrap_or_default();
         return Ok(content_id(&[src.as_bytes(), dst.as_bytes(), start.as_bytes(), channel]));
     }
     let sequence = match layout.sequence {
-        Some(i) => text(record, i, "sequence")?.trim(),
+        Some(i) => trimmed(row.field(i, "sequence")?),
         None => "",
     };
     Ok(if sequence.is_empty() {

@@ -228,6 +228,54 @@ pub(crate) fn text<'r>(record: &'r ByteRecord, index: usize, name: &str) -> Resu
     }
 }
 
+/// A record's fields as text, with the record checked for UTF-8 once: a
+/// Latin-1 byte in one field (a caller name) costs only that field.
+pub(crate) struct RecordText<'r> {
+    record: &'r ByteRecord,
+    /// Every field side by side, when they are UTF-8 together.
+    whole: Option<&'r str>,
+}
+
+impl<'r> RecordText<'r> {
+    pub fn new(record: &'r ByteRecord) -> RecordText<'r> {
+        RecordText {
+            record,
+            whole: std::str::from_utf8(record.as_slice()).ok(),
+        }
+    }
+
+    pub fn record(&self) -> &'r ByteRecord {
+        self.record
+    }
+
+    /// Field `index` trimmed, as [`text`] reads it; `name` names it in the
+    /// error. A field of a UTF-8 record is UTF-8 where it starts and ends on
+    /// character boundaries, which `str::get` checks.
+    #[inline]
+    pub fn field(&self, index: usize, name: &str) -> Result<&'r str, String> {
+        let piece = self
+            .whole
+            .zip(self.record.range(index))
+            .and_then(|(whole, range)| whole.get(range));
+        match piece {
+            Some(piece) => Ok(piece.trim_ascii()),
+            None => text(self.record, index, name),
+        }
+    }
+}
+
+/// `text` without surrounding whitespace, as `str::trim` has it, without
+/// decoding a character when the ends are plain ASCII.
+#[inline]
+pub(crate) fn trimmed(text: &str) -> &str {
+    match text.as_bytes() {
+        [] => text,
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        [only] if only.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
+}
+
 #[cold]
 fn not_utf8(name: &str) -> String {
     format!("{name} is not valid UTF-8 text")
@@ -295,6 +343,17 @@ impl<R: std::io::Read> CsvRows<R> {
         }
         let inside = record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
         before.max(after.saturating_sub(inside + 1))
+    }
+}
+
+impl CsvRows<std::io::Cursor<Vec<u8>>> {
+    /// Swaps `bytes` with the bytes being read and starts over at their
+    /// first byte, line 1: one reader (and its buffers) serves block after
+    /// block.
+    pub fn swap_input(&mut self, bytes: &mut Vec<u8>) {
+        std::mem::swap(self.reader.get_mut().get_mut(), bytes);
+        // Seeking a cursor cannot fail.
+        let _ = self.reader.seek(csv::Position::new());
     }
 }
 

@@ -23,6 +23,8 @@
 use dialguard_core::{E164, NumberError};
 use rustc_hash::FxHashMap;
 
+use crate::columns::trimmed;
+
 /// A dialled number, as the carrier saw it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Destination {
@@ -84,12 +86,12 @@ impl Numbers {
 
     /// A valid number, or `None`.
     pub fn valid(&mut self, text: &str) -> Option<E164> {
-        self.judge(text.trim()).ok()
+        self.judge(trimmed(text)).ok()
     }
 
     /// A caller id: it must be a valid number. `field` names it in errors.
     pub fn caller(&mut self, text: &str, field: &str) -> Result<E164, String> {
-        let text = text.trim();
+        let text = trimmed(text);
         self.judge(text).map_err(|e| match e {
             NumberError::Empty => format!("{field} is empty: the call has no caller id"),
             _ if is_withheld(text) => {
@@ -101,7 +103,7 @@ impl Numbers {
 
     /// A dialled number, kept even when invalid (see the module comment).
     pub fn destination(&mut self, text: &str, field: &str) -> Result<Destination, String> {
-        let text = text.trim();
+        let text = trimmed(text);
         match self.judge(text) {
             Ok(number) => Ok(Destination::Valid(number)),
             Err(NumberError::Empty) => Err(format!("{field} is empty: no number was dialled")),

@@ -67,7 +67,7 @@ pub(crate) fn parties(
 
 /// Reads a whole number of seconds; `field` names it in the error.
 pub(crate) fn seconds(text: &str, field: &str) -> Result<u32, String> {
-    let text = text.trim();
+    let text = crate::columns::trimmed(text);
     let fast = text.bytes().try_fold(0u32, |n, b| {
         b.is_ascii_digit()
             .then(|| n.checked_mul(10)?.checked_add(u32::from(b - b'0')))

@@ -85,10 +85,11 @@ pub(crate) fn convert_rows_in<R: Read, C: Convert>(
             let (work_rx, done_tx, make, skip_first) = (&work_rx, done_tx.clone(), &make, &skip_first);
             scope.spawn(move || {
                 let mut converter = make();
+                let mut split = Split::default();
                 loop {
                     let job = work_rx.lock().map_err(drop).and_then(|rx| rx.recv().map_err(drop));
                     let Ok(mut block) = job else { return };
-                    let whole = convert_block(&mut block, &mut converter, skip_first);
+                    let whole = split.convert(&mut block, &mut converter, skip_first);
                     if done_tx.send(Done { block, whole }).is_err() {
                         return;
                     }
@@ -147,30 +148,65 @@ pub(crate) fn convert_rows_in<R: Read, C: Convert>(
     })
 }
 
-/// Splits and converts one block into its results; false when a field
-/// holds a line break.
-fn convert_block<C: Convert>(block: &mut Block, converter: &mut C, skip_first: &impl Fn(&ByteRecord) -> bool) -> bool {
-    let mut rows = CsvRows::new(&block.bytes[..]);
-    let mut record = ByteRecord::new();
-    let mut first = block.seq == 0;
-    block.results.clear();
-    loop {
-        let line = match rows.next(&mut record) {
-            Ok(Some(line)) => line,
-            Ok(None) => return true,
-            // A slice reader has no I/O to fail; read it again in one piece.
-            Err(_) => return false,
-        };
-        // The record's fields side by side: a line break in one is in this.
-        if record.as_slice().contains(&b'\n') {
-            return false;
+/// A worker's reader and record, used again for every block it takes.
+struct Split {
+    rows: CsvRows<Cursor<Vec<u8>>>,
+    record: ByteRecord,
+}
+
+impl Default for Split {
+    fn default() -> Split {
+        Split {
+            rows: CsvRows::new(Cursor::new(Vec::new())),
+            record: ByteRecord::new(),
         }
-        if std::mem::take(&mut first) && skip_first(&record) {
-            continue;
+    }
+}
+
+impl Split {
+    /// Splits and converts one block into its results; false when a field
+    /// holds a line break.
+    fn convert<C: Convert>(
+        &mut self,
+        block: &mut Block,
+        converter: &mut C,
+        skip_first: &impl Fn(&ByteRecord) -> bool,
+    ) -> bool {
+        self.rows.swap_input(&mut block.bytes);
+        let whole = self.convert_rows(block, converter, skip_first);
+        // The block keeps its bytes: one that must be read again is read
+        // from them.
+        self.rows.swap_input(&mut block.bytes);
+        whole
+    }
+
+    fn convert_rows<C: Convert>(
+        &mut self,
+        block: &mut Block,
+        converter: &mut C,
+        skip_first: &impl Fn(&ByteRecord) -> bool,
+    ) -> bool {
+        let Split { rows, record } = self;
+        let mut first = block.seq == 0;
+        block.results.clear();
+        loop {
+            let line = match rows.next(record) {
+                Ok(Some(line)) => line,
+                Ok(None) => return true,
+                // A cursor has no I/O to fail; read it again in one piece.
+                Err(_) => return false,
+            };
+            // The record's fields side by side: a line break in one is in this.
+            if record.as_slice().contains(&b'\n') {
+                return false;
+            }
+            if std::mem::take(&mut first) && skip_first(record) {
+                continue;
+            }
+            let line = block.first_line + line - 1;
+            let result = converter.convert(record).map_err(|why| RowError::at_line(line, why));
+            block.results.push(result);
         }
-        let line = block.first_line + line - 1;
-        let result = converter.convert(&record).map_err(|why| RowError::at_line(line, why));
-        block.results.push(result);
     }
 }
 
