@@ -11,10 +11,11 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde_json::Value;
 
-use crate::columns::{CsvRows, Header, optional};
+use crate::columns::{Header, optional};
 use crate::dial::Numbers;
 use crate::input::Opened;
 use crate::json::{self, Next};
+use crate::split::CsvRows;
 use crate::stamp;
 use crate::{Emitter, FileError, Format, Options, RowError};
 

@@ -5,10 +5,11 @@ use std::io::Read;
 use csv::ByteRecord;
 use dialguard_core::{Cause, Classified, Direction, Event, Outcome, Source, classify};
 
-use crate::columns::{ColumnMap, CsvRows, Header, optional, text};
+use crate::columns::{ColumnMap, Header, optional, text};
 use crate::content_id::content_id;
 use crate::dial::Numbers;
 use crate::draft::{Draft, parties, seconds};
+use crate::split::CsvRows;
 use crate::stamp::{self, Stamp};
 use crate::{Emitter, FileError, Format, Options, RowError};
 

@@ -126,6 +126,7 @@ pub mod generate;
 mod input;
 mod json;
 mod parallel;
+mod split;
 mod stamp;
 
 mod asterisk;

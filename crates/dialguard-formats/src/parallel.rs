@@ -24,7 +24,7 @@ use std::sync::{Mutex, mpsc};
 use csv::ByteRecord;
 use dialguard_core::Event;
 
-use crate::columns::CsvRows;
+use crate::split::{CsvRows, Next, Place, Splitter};
 use crate::{Emitter, FileError, RowError};
 
 /// Bytes per block: large enough that channel traffic is noise, small
@@ -148,19 +148,11 @@ pub(crate) fn convert_rows_in<R: Read, C: Convert>(
     })
 }
 
-/// A worker's reader and record, used again for every block it takes.
+/// A worker's splitter and record, used again for every block it takes.
+#[derive(Default)]
 struct Split {
-    rows: CsvRows<Cursor<Vec<u8>>>,
+    splitter: Splitter,
     record: ByteRecord,
-}
-
-impl Default for Split {
-    fn default() -> Split {
-        Split {
-            rows: CsvRows::new(Cursor::new(Vec::new())),
-            record: ByteRecord::new(),
-        }
-    }
 }
 
 impl Split {
@@ -172,34 +164,17 @@ impl Split {
         converter: &mut C,
         skip_first: &impl Fn(&ByteRecord) -> bool,
     ) -> bool {
-        self.rows.swap_input(&mut block.bytes);
-        let whole = self.convert_rows(block, converter, skip_first);
-        // The block keeps its bytes: one that must be read again is read
-        // from them.
-        self.rows.swap_input(&mut block.bytes);
-        whole
-    }
-
-    fn convert_rows<C: Convert>(
-        &mut self,
-        block: &mut Block,
-        converter: &mut C,
-        skip_first: &impl Fn(&ByteRecord) -> bool,
-    ) -> bool {
-        let Split { rows, record } = self;
+        let Split { splitter, record } = self;
         let mut first = block.seq == 0;
+        let mut place = Place::start();
         block.results.clear();
         loop {
-            let line = match rows.next(record) {
-                Ok(Some(line)) => line,
-                Ok(None) => return true,
-                // A cursor has no I/O to fail; read it again in one piece.
-                Err(_) => return false,
+            let line = match splitter.next(&block.bytes, &mut place, record, true) {
+                Next::Record { broken: true, .. } => return false,
+                Next::Record { line, .. } => line,
+                // A block is all there is to read: it never asks for more.
+                Next::End | Next::More => return true,
             };
-            // The record's fields side by side: a line break in one is in this.
-            if record.as_slice().contains(&b'\n') {
-                return false;
-            }
             if std::mem::take(&mut first) && skip_first(record) {
                 continue;
             }

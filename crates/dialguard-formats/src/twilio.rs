@@ -8,12 +8,13 @@ use csv::ByteRecord;
 use dialguard_core::{Classified, Direction, Event, Outcome, Source, classify};
 use serde_json::Value;
 
-use crate::columns::{CsvRows, Header, optional};
+use crate::columns::{Header, optional};
 use crate::content_id::content_id;
 use crate::dial::Numbers;
 use crate::draft::{Draft, parties, seconds};
 use crate::input::Opened;
 use crate::json::{self, Next};
+use crate::split::CsvRows;
 use crate::stamp::{self, Stamp};
 use crate::{Emitter, FileError, Format, Options, RowError};
 
