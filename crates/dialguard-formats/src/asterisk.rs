@@ -1,18 +1,18 @@
 //! Asterisk `cdr_csv` `Master.csv` (rules in the crate docs).
 //!
 //! This is the importer large users feed millions of rows through, so a row
-//! is read into one reused [`ByteRecord`] and only the fields a call needs
+//! is read into one reused [`Row`] and only the fields a call needs
 //! are decoded.
 
 use std::io::Read;
 
-use csv::ByteRecord;
 use dialguard_core::{Classified, Direction, E164, Event, Source, classify};
 
 use crate::columns::{RecordText, trimmed};
 use crate::content_id::content_id;
 use crate::dial::{Destination, Numbers};
 use crate::draft::{Draft, seconds};
+use crate::split::Row;
 use crate::stamp::{self, Stamp};
 use crate::{Emitter, FileError, Options, parallel};
 
@@ -75,7 +75,7 @@ pub(crate) fn read_parallel(
     parallel::convert_rows(input, threads, || Calls::new(options), is_header, out)
 }
 
-fn is_header(record: &ByteRecord) -> bool {
+fn is_header(record: &Row) -> bool {
     let is = |i: usize, name: &str| {
         record
             .get(i)
@@ -94,7 +94,7 @@ struct Calls<'o> {
 }
 
 impl parallel::Convert for Calls<'_> {
-    fn convert(&mut self, record: &ByteRecord) -> Result<Event, String> {
+    fn convert(&mut self, record: &Row) -> Result<Event, String> {
         self.call(record)
     }
 }
@@ -109,7 +109,7 @@ impl<'o> Calls<'o> {
         }
     }
 
-    fn call(&mut self, record: &ByteRecord) -> Result<Event, String> {
+    fn call(&mut self, record: &Row) -> Result<Event, String> {
         let layout = layout(record.len()).ok_or_else(|| {
             format!(
                 "the row has {} columns; an Asterisk Master.csv row has 16 to 21 \

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use csv::ByteRecord;
+use crate::split::Row;
 
 /// Which column of a generic CSV holds which field of a call, as given on
 /// the command line: `from=Caller,to=Dialed,started_at=Start,ended_at=End`.
@@ -171,7 +171,7 @@ pub(crate) struct Header {
 }
 
 impl Header {
-    pub fn new(record: &ByteRecord) -> Header {
+    pub fn new(record: &Row) -> Header {
         let names: Vec<String> = record
             .iter()
             .map(|n| String::from_utf8_lossy(n).trim().to_owned())
@@ -220,7 +220,7 @@ fn squash(name: &str) -> String {
 
 /// A field of a record as text, trimmed; `name` names it in the error.
 #[inline]
-pub(crate) fn text<'r>(record: &'r ByteRecord, index: usize, name: &str) -> Result<&'r str, String> {
+pub(crate) fn text<'r>(record: &'r Row, index: usize, name: &str) -> Result<&'r str, String> {
     let bytes = record.get(index).unwrap_or_default().trim_ascii();
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok(text),
@@ -231,20 +231,20 @@ pub(crate) fn text<'r>(record: &'r ByteRecord, index: usize, name: &str) -> Resu
 /// A record's fields as text, with the record checked for UTF-8 once: a
 /// Latin-1 byte in one field (a caller name) costs only that field.
 pub(crate) struct RecordText<'r> {
-    record: &'r ByteRecord,
+    record: &'r Row,
     /// Every field side by side, when they are UTF-8 together.
     whole: Option<&'r str>,
 }
 
 impl<'r> RecordText<'r> {
-    pub fn new(record: &'r ByteRecord) -> RecordText<'r> {
+    pub fn new(record: &'r Row) -> RecordText<'r> {
         RecordText {
             record,
-            whole: std::str::from_utf8(record.as_slice()).ok(),
+            whole: std::str::from_utf8(record.bytes()).ok(),
         }
     }
 
-    pub fn record(&self) -> &'r ByteRecord {
+    pub fn record(&self) -> &'r Row {
         self.record
     }
 
@@ -282,11 +282,7 @@ fn not_utf8(name: &str) -> String {
 }
 
 /// A field that may be absent from the header or empty in the row.
-pub(crate) fn optional<'r>(
-    record: &'r ByteRecord,
-    index: Option<usize>,
-    name: &str,
-) -> Result<Option<&'r str>, String> {
+pub(crate) fn optional<'r>(record: &'r Row, index: Option<usize>, name: &str) -> Result<Option<&'r str>, String> {
     match index {
         None => Ok(None),
         Some(i) => text(record, i, name).map(|t| Some(t).filter(|t| !t.is_empty())),
@@ -343,7 +339,7 @@ mod tests {
 
     #[test]
     fn headers_match_ignoring_case_and_punctuation() {
-        let header = Header::new(&ByteRecord::from(vec!["Call Sid", " From ", "Duration (seconds)"]));
+        let header = Header::new(&Row::from(&["Call Sid", " From ", "Duration (seconds)"][..]));
         assert_eq!(header.find(&["sid", "call_sid"]), Some(0));
         assert_eq!(header.find(&["from"]), Some(1));
         assert_eq!(header.find(&["duration", "duration_seconds"]), Some(2));

@@ -5,7 +5,6 @@
 use std::borrow::Cow;
 use std::io::Read;
 
-use csv::ByteRecord;
 use dialguard_core::{Complaint, Event};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -15,7 +14,7 @@ use crate::columns::{Header, optional};
 use crate::dial::Numbers;
 use crate::input::Opened;
 use crate::json::{self, Next};
-use crate::split::CsvRows;
+use crate::split::{CsvRows, Row};
 use crate::stamp;
 use crate::{Emitter, FileError, Format, Options, RowError};
 
@@ -131,7 +130,7 @@ fn from_json(record: &Value) -> Result<Report<'_>, Problem> {
 
 fn read_csv(input: impl Read, complaints: &mut Complaints, out: &mut Emitter) -> Result<(), FileError> {
     let mut rows = CsvRows::new(input);
-    let mut record = ByteRecord::new();
+    let mut record = Row::default();
     rows.next(&mut record)?;
     let header = Header::new(&record);
     let missing = |what: &str| FileError::MissingColumn {

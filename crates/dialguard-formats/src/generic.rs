@@ -2,14 +2,13 @@
 
 use std::io::Read;
 
-use csv::ByteRecord;
 use dialguard_core::{Cause, Classified, Direction, Event, Outcome, Source, classify};
 
 use crate::columns::{ColumnMap, Header, optional, text};
 use crate::content_id::content_id;
 use crate::dial::Numbers;
 use crate::draft::{Draft, parties, seconds};
-use crate::split::CsvRows;
+use crate::split::{CsvRows, Row};
 use crate::stamp::{self, Stamp};
 use crate::{Emitter, FileError, Format, Options, RowError};
 
@@ -62,7 +61,7 @@ impl Columns {
 pub(crate) fn read(input: impl Read, options: &Options, out: &mut Emitter) -> Result<(), FileError> {
     let map = options.map.as_ref().ok_or(FileError::MissingColumnMap)?;
     let mut rows = CsvRows::new(input);
-    let mut record = ByteRecord::new();
+    let mut record = Row::default();
     rows.next(&mut record)?;
     let columns = Columns::find(map, &Header::new(&record))?;
     let mut numbers = Numbers::default();
@@ -73,7 +72,7 @@ pub(crate) fn read(input: impl Read, options: &Options, out: &mut Emitter) -> Re
     Ok(())
 }
 
-fn call(record: &ByteRecord, c: &Columns, options: &Options, numbers: &mut Numbers) -> Result<Event, String> {
+fn call(record: &Row, c: &Columns, options: &Options, numbers: &mut Numbers) -> Result<Event, String> {
     let field = |index: Option<usize>, key: &str| optional(record, index, key);
     let direction = match field(c.direction, "direction")? {
         None => Direction::Outbound,
@@ -142,7 +141,7 @@ fn call(record: &ByteRecord, c: &Columns, options: &Options, numbers: &mut Numbe
 /// `outcome`, else `sip_code`, else `q850`, else `disposition`, else whether
 /// the call has an answer time. A named outcome borrows the cause of a SIP
 /// code or Q.850 value that agrees with it.
-fn outcome(record: &ByteRecord, c: &Columns, has_answer: bool) -> Result<Classified, String> {
+fn outcome(record: &Row, c: &Columns, has_answer: bool) -> Result<Classified, String> {
     let field = |index: Option<usize>, key: &str| optional(record, index, key);
     let sip = match field(c.sip_code, "sip_code")? {
         None => None,

@@ -21,10 +21,9 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 use std::sync::{Mutex, mpsc};
 
-use csv::ByteRecord;
 use dialguard_core::Event;
 
-use crate::split::{CsvRows, Next, Place, Splitter};
+use crate::split::{CsvRows, Next, Place, Row, Splitter};
 use crate::{Emitter, FileError, RowError};
 
 /// Bytes per block: large enough that channel traffic is noise, small
@@ -33,7 +32,7 @@ const BLOCK: usize = 256 << 10;
 
 /// Turns one record into an event; one per worker.
 pub(crate) trait Convert: Send {
-    fn convert(&mut self, record: &ByteRecord) -> Result<Event, String>;
+    fn convert(&mut self, record: &Row) -> Result<Event, String>;
 }
 
 type Results = Vec<Result<Event, RowError>>;
@@ -61,7 +60,7 @@ pub(crate) fn convert_rows<R: Read, C: Convert>(
     input: R,
     threads: usize,
     make: impl Fn() -> C + Sync,
-    skip_first: impl Fn(&ByteRecord) -> bool + Sync,
+    skip_first: impl Fn(&Row) -> bool + Sync,
     out: &mut Emitter,
 ) -> Result<(), FileError> {
     convert_rows_in(BLOCK, input, threads, make, skip_first, out)
@@ -73,7 +72,7 @@ pub(crate) fn convert_rows_in<R: Read, C: Convert>(
     mut input: R,
     threads: usize,
     make: impl Fn() -> C + Sync,
-    skip_first: impl Fn(&ByteRecord) -> bool + Sync,
+    skip_first: impl Fn(&Row) -> bool + Sync,
     out: &mut Emitter,
 ) -> Result<(), FileError> {
     let threads = threads.max(1);
@@ -152,7 +151,7 @@ pub(crate) fn convert_rows_in<R: Read, C: Convert>(
 #[derive(Default)]
 struct Split {
     splitter: Splitter,
-    record: ByteRecord,
+    record: Row,
 }
 
 impl Split {
@@ -162,7 +161,7 @@ impl Split {
         &mut self,
         block: &mut Block,
         converter: &mut C,
-        skip_first: &impl Fn(&ByteRecord) -> bool,
+        skip_first: &impl Fn(&Row) -> bool,
     ) -> bool {
         let Split { splitter, record } = self;
         let mut first = block.seq == 0;
@@ -194,11 +193,11 @@ pub(crate) fn read_in_one<C: Convert>(
     first: bool,
     first_line: u64,
     mut converter: C,
-    skip_first: &impl Fn(&ByteRecord) -> bool,
+    skip_first: &impl Fn(&Row) -> bool,
     out: &mut Emitter,
 ) -> Result<(), FileError> {
     let mut rows = CsvRows::new(input);
-    let mut record = ByteRecord::new();
+    let mut record = Row::default();
     let mut first = first;
     while let Some(line) = rows.next(&mut record)? {
         if std::mem::take(&mut first) && skip_first(&record) {

@@ -17,9 +17,9 @@
 //! field empty or whitespace) are skipped.
 
 use std::io::Read;
+use std::ops::Range;
 
-use csv::ByteRecord;
-use memchr::{memchr, memchr2};
+use memchr::memchr;
 
 use crate::FileError;
 
@@ -50,13 +50,71 @@ impl Place {
     }
 }
 
+/// One record's fields, each a span of the bytes they were read from.
+///
+/// A plain line is kept whole and its fields point into it, quotes and
+/// commas left between them; a quoted field with doubled quotes is undone
+/// after the line. A record csv_core read holds its fields side by side.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Row {
+    bytes: Vec<u8>,
+    spans: Vec<(usize, usize)>,
+}
+
+impl Row {
+    /// How many fields the record has.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Field `index`, or `None` past the last.
+    #[inline]
+    pub fn get(&self, index: usize) -> Option<&[u8]> {
+        self.spans.get(index).map(|&(start, end)| &self.bytes[start..end])
+    }
+
+    /// Where field `index` lies in [`Row::bytes`].
+    #[inline]
+    pub fn range(&self, index: usize) -> Option<Range<usize>> {
+        self.spans.get(index).map(|&(start, end)| start..end)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.spans.iter().map(|&(start, end)| &self.bytes[start..end])
+    }
+
+    /// The bytes every field lies in, with whatever lies between them.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    fn is_blank(&self) -> bool {
+        self.iter().all(|field| field.trim_ascii().is_empty())
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.spans.clear();
+    }
+}
+
+#[cfg(test)]
+impl From<&[&str]> for Row {
+    fn from(fields: &[&str]) -> Row {
+        let mut row = Row::default();
+        for field in fields {
+            let start = row.bytes.len();
+            row.bytes.extend_from_slice(field.as_bytes());
+            row.spans.push((start, row.bytes.len()));
+        }
+        row
+    }
+}
+
 /// Splits records out of bytes; its buffers serve call after call.
 pub(crate) struct Splitter {
     core: csv_core::Reader,
-    /// A quoted field's text with its doubled quotes undone.
-    unquoted: Vec<u8>,
-    /// `csv_core`'s output: the fields side by side, and where each ends.
-    fields: Vec<u8>,
+    /// Where each field `csv_core` wrote ends.
     ends: Vec<usize>,
 }
 
@@ -66,18 +124,16 @@ impl Default for Splitter {
             core: csv_core::ReaderBuilder::new()
                 .terminator(csv_core::Terminator::Any(b'\n'))
                 .build(),
-            unquoted: Vec::new(),
-            fields: vec![0; 1024],
             ends: vec![0; 64],
         }
     }
 }
 
 impl Splitter {
-    /// Reads the record of `bytes` at `place` into `record` and moves
+    /// Reads the record of `bytes` at `place` into `row` and moves
     /// `place` past it. `ended` says `bytes` run to the end of the input;
     /// without it a record must end in a line break to be read.
-    pub fn next(&mut self, bytes: &[u8], place: &mut Place, record: &mut ByteRecord, ended: bool) -> Next {
+    pub fn next(&mut self, bytes: &[u8], place: &mut Place, row: &mut Row, ended: bool) -> Next {
         loop {
             let rest = &bytes[place.at..];
             if rest.is_empty() {
@@ -95,75 +151,84 @@ impl Splitter {
                 place.line += 1;
                 continue;
             }
-            let broken = if self.plain(text, record) {
+            let broken = if self.plain(text, row) {
                 place.at += (text.len() + 1).min(rest.len());
                 place.line += 1;
                 false
             } else {
-                let Some(read) = self.by_machine(rest, record, ended) else {
+                let Some(read) = self.by_machine(rest, row, ended) else {
                     return Next::More;
                 };
                 place.at += read;
                 place.line += memchr::memchr_iter(b'\n', &rest[..read]).count() as u64;
-                record.as_slice().contains(&b'\n')
+                row.iter().any(|field| field.contains(&b'\n'))
             };
-            if record.iter().any(|field| !field.trim_ascii().is_empty()) {
+            if !row.is_blank() {
                 return Next::Record { line, broken };
             }
         }
     }
 
-    /// Splits `line` (without its `\n`) into `record` when it is plain:
+    /// Splits `line` (without its `\n`) into `row` when it is plain:
     /// every field either free of quotes or quoted whole, with any quote in
-    /// it doubled. False, with `record` in any state, for any other line.
-    fn plain(&mut self, line: &[u8], record: &mut ByteRecord) -> bool {
-        record.clear();
-        let mut rest = line;
+    /// it doubled. False, with `row` in any state, for any other line.
+    fn plain(&mut self, line: &[u8], row: &mut Row) -> bool {
+        row.clear();
+        row.bytes.extend_from_slice(line);
+        let mut at = 0;
         loop {
-            let Some(quoted) = rest.strip_prefix(b"\"") else {
-                match memchr2(b',', b'"', rest) {
+            if line.get(at) != Some(&b'"') {
+                match find(line, at, |word| bytes_of(word, b',') | bytes_of(word, b'"')) {
                     None => {
-                        record.push_field(rest);
+                        row.spans.push((at, line.len()));
                         return true;
                     }
-                    Some(at) if rest[at] == b',' => {
-                        record.push_field(&rest[..at]);
-                        rest = &rest[at + 1..];
+                    Some(end) if line[end] == b',' => {
+                        row.spans.push((at, end));
+                        at = end + 1;
                         continue;
                     }
                     // csv keeps a quote inside a field; leave such lines to it.
                     Some(_) => return false,
                 }
-            };
-            let mut body = quoted;
-            let mut doubled = false;
-            self.unquoted.clear();
+            }
+            let start = at + 1;
+            // Where the field's text, its doubled quotes undone, begins
+            // after the line; and how far into the line it has been copied.
+            let mut undone = None;
+            let mut from = start;
             let close = loop {
-                let Some(at) = memchr(b'"', body) else { return false };
-                if body.get(at + 1) != Some(&b'"') {
-                    break at;
+                let Some(quote) = find(line, from, |word| bytes_of(word, b'"')) else {
+                    return false;
+                };
+                if line.get(quote + 1) != Some(&b'"') {
+                    break quote;
                 }
-                self.unquoted.extend_from_slice(&body[..=at]);
-                body = &body[at + 2..];
-                doubled = true;
+                undone.get_or_insert(row.bytes.len());
+                row.bytes.extend_from_slice(&line[from..=quote]);
+                from = quote + 2;
             };
-            let (text, after) = (&body[..close], &body[close + 1..]);
             // A CRLF line's `\r` after the closing quote is text to csv.
-            let tail: &[u8] = match after {
-                [] | [b',', ..] => b"",
-                b"\r" => b"\r",
+            let (cr, next) = match &line[close + 1..] {
+                [] => (false, None),
+                [b',', ..] => (false, Some(close + 2)),
+                b"\r" => (true, None),
                 _ => return false,
             };
-            if doubled || !tail.is_empty() {
-                self.unquoted.extend_from_slice(text);
-                self.unquoted.extend_from_slice(tail);
-                record.push_field(&self.unquoted);
-            } else {
-                record.push_field(text);
+            match undone {
+                None if !cr => row.spans.push((start, close)),
+                _ => {
+                    let undone = undone.unwrap_or(row.bytes.len());
+                    row.bytes.extend_from_slice(&line[from..close]);
+                    if cr {
+                        row.bytes.push(b'\r');
+                    }
+                    row.spans.push((undone, row.bytes.len()));
+                }
             }
-            match after {
-                [b',', next @ ..] => rest = next,
-                _ => return true,
+            match next {
+                Some(next) => at = next,
+                None => return true,
             }
         }
     }
@@ -171,20 +236,22 @@ impl Splitter {
     /// Reads one record from the start of `bytes` with csv's own state
     /// machine; the bytes it took, its terminator included, or `None` when
     /// `bytes` end inside it and more may follow (`ended` false).
-    fn by_machine(&mut self, bytes: &[u8], record: &mut ByteRecord, ended: bool) -> Option<usize> {
+    fn by_machine(&mut self, bytes: &[u8], row: &mut Row, ended: bool) -> Option<usize> {
         use csv_core::ReadRecordResult::{End, InputEmpty, OutputEndsFull, OutputFull, Record};
         self.core.reset();
+        row.clear();
+        row.bytes.resize(bytes.len().clamp(64, 1024), 0);
         let (mut read, mut wrote, mut ends) = (0, 0, 0);
         loop {
             let (result, r, w, e) =
                 self.core
-                    .read_record(&bytes[read..], &mut self.fields[wrote..], &mut self.ends[ends..]);
+                    .read_record(&bytes[read..], &mut row.bytes[wrote..], &mut self.ends[ends..]);
             (read, wrote, ends) = (read + r, wrote + w, ends + e);
             match result {
                 // Called with nothing, the machine reads the end of the input.
                 InputEmpty if !ended && read == bytes.len() => return None,
                 InputEmpty => {}
-                OutputFull => self.fields.resize(self.fields.len() * 2, 0),
+                OutputFull => row.bytes.resize(row.bytes.len() * 2, 0),
                 OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
                 Record => break,
                 End => {
@@ -193,14 +260,44 @@ impl Splitter {
                 }
             }
         }
-        record.clear();
+        row.bytes.truncate(wrote);
         let mut start = 0;
         for &end in &self.ends[..ends] {
-            record.push_field(&self.fields[start..end]);
+            row.spans.push((start, end));
             start = end;
         }
         Some(read)
     }
+}
+
+/// `0x80` in each byte of `word` that is `byte`, zero elsewhere.
+#[inline(always)]
+fn bytes_of(word: u64, byte: u8) -> u64 {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let zeroed = word ^ (u64::from(byte) * 0x0101_0101_0101_0101);
+    // A byte's high bit is set by the sum unless all its low bits are 0.
+    !(((zeroed & LOW) + LOW) | zeroed | LOW)
+}
+
+/// The first byte of `bytes` from `from` on that `hits` marks, eight bytes
+/// at a time: fields are too short for a vector search to pay its way in.
+#[inline(always)]
+fn find(bytes: &[u8], from: usize, hits: impl Fn(u64) -> u64) -> Option<usize> {
+    let mut at = from;
+    while let Some(word) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        let marked = hits(u64::from_le_bytes(*word));
+        if marked != 0 {
+            return Some(at + (marked.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let mut tail = [0; 8];
+    let rest = bytes.get(at..).unwrap_or_default();
+    tail[..rest.len()].copy_from_slice(rest);
+    // Padding zeros are no byte anyone looks for; a hit past the end is none.
+    let marked = hits(u64::from_le_bytes(tail));
+    let found = at + (marked.trailing_zeros() / 8) as usize;
+    (marked != 0 && found < bytes.len()).then_some(found)
 }
 
 /// CSV records read from a stream, with the line each starts on.
@@ -228,9 +325,9 @@ impl<R: Read> CsvRows<R> {
 
     /// Reads the next record that is not blank, returning the 1-based line
     /// it starts on, or `None` at the end of the input.
-    pub fn next(&mut self, record: &mut ByteRecord) -> Result<Option<u64>, FileError> {
+    pub fn next(&mut self, row: &mut Row) -> Result<Option<u64>, FileError> {
         loop {
-            match self.splitter.next(&self.bytes, &mut self.place, record, self.ended) {
+            match self.splitter.next(&self.bytes, &mut self.place, row, self.ended) {
                 Next::Record { line, .. } => return Ok(Some(line)),
                 Next::End => return Ok(None),
                 Next::More => self.fill()?,
@@ -261,16 +358,16 @@ mod tests {
     /// Every record with its line and fields.
     type Records = Vec<(u64, Vec<Vec<u8>>)>;
 
-    fn fields(record: &ByteRecord) -> Vec<Vec<u8>> {
-        record.iter().map(<[u8]>::to_vec).collect()
+    fn fields<'r>(fields: impl Iterator<Item = &'r [u8]>) -> Vec<Vec<u8>> {
+        fields.map(<[u8]>::to_vec).collect()
     }
 
     /// `bytes` read in memory, and whether a field held a line break.
     fn split(bytes: &[u8]) -> (Records, bool) {
-        let (mut splitter, mut place, mut record) = (Splitter::default(), Place::start(), ByteRecord::new());
+        let (mut splitter, mut place, mut row) = (Splitter::default(), Place::start(), Row::default());
         let (mut records, mut broke) = (Vec::new(), false);
-        while let Next::Record { line, broken } = splitter.next(bytes, &mut place, &mut record, true) {
-            records.push((line, fields(&record)));
+        while let Next::Record { line, broken } = splitter.next(bytes, &mut place, &mut row, true) {
+            records.push((line, fields(row.iter())));
             broke |= broken;
         }
         (records, broke)
@@ -287,10 +384,10 @@ mod tests {
                 Ok(n)
             }
         }
-        let (mut rows, mut record) = (CsvRows::new(Trickle(bytes, step)), ByteRecord::new());
+        let (mut rows, mut row) = (CsvRows::new(Trickle(bytes, step)), Row::default());
         let mut records = Vec::new();
-        while let Some(line) = rows.next(&mut record).unwrap() {
-            records.push((line, fields(&record)));
+        while let Some(line) = rows.next(&mut row).unwrap() {
+            records.push((line, fields(row.iter())));
         }
         records
     }
@@ -315,7 +412,7 @@ mod tests {
             }
             let line = 1 + memchr::memchr_iter(b'\n', &bytes[..start]).count() as u64;
             broke |= record.as_slice().contains(&b'\n');
-            records.push((line, fields(&record)));
+            records.push((line, fields(record.iter())));
         }
         (records, broke)
     }

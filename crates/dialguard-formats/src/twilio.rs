@@ -4,7 +4,6 @@
 use std::borrow::Cow;
 use std::io::Read;
 
-use csv::ByteRecord;
 use dialguard_core::{Classified, Direction, Event, Outcome, Source, classify};
 use serde_json::Value;
 
@@ -14,7 +13,7 @@ use crate::dial::Numbers;
 use crate::draft::{Draft, parties, seconds};
 use crate::input::Opened;
 use crate::json::{self, Next};
-use crate::split::CsvRows;
+use crate::split::{CsvRows, Row};
 use crate::stamp::{self, Stamp};
 use crate::{Emitter, FileError, Format, Options, RowError};
 
@@ -95,7 +94,7 @@ fn from_json(record: &Value) -> Result<Fields<'_>, String> {
 
 fn read_csv(input: impl Read, options: &Options, numbers: &mut Numbers, out: &mut Emitter) -> Result<(), FileError> {
     let mut rows = CsvRows::new(input);
-    let mut record = ByteRecord::new();
+    let mut record = Row::default();
     rows.next(&mut record)?;
     let header = Header::new(&record);
     let columns: [Option<usize>; 12] = KEYS.map(|(_, names)| header.find(names));
