@@ -118,6 +118,14 @@ impl E164 {
         parse_with_library(text)
     }
 
+    /// [`E164::parse`] for the plain NANP shapes alone (`+1` and 10 digits,
+    /// `1` and 10 digits, 10 digits), which it reads without the library's
+    /// string parser: `None` for any other text. Cheap enough that a caller
+    /// caching verdicts for other texts need not cache these.
+    pub fn parse_plain(text: &str) -> Option<Result<Parsed, NumberError>> {
+        parse_plain_nanp(text)
+    }
+
     /// Parses and insists on a number libphonenumber (or NANPA) accepts.
     pub fn parse_valid(input: &str) -> Result<E164, NumberError> {
         Self::parse(input).map(|p| p.number)

@@ -16,9 +16,11 @@
 //! libphonenumber judges a valid number in tens of nanoseconds but takes
 //! microseconds to reject an invalid one (it tries every NANP region), and
 //! call records repeat their invalid destinations, so each reader remembers
-//! the digit strings it has rejected. Valid verdicts are not kept: a table
-//! of every destination of a large file costs more in cache misses than
-//! judging again.
+//! the digit strings it has rejected. The plain NANP shapes (`+1` or `1` and
+//! ten digits, ten digits) are judged by a table lookup without the library
+//! and are not remembered, nor are valid verdicts: a table of every
+//! destination of a large file costs more in cache misses than judging
+//! again.
 
 use dialguard_core::{E164, NumberError};
 use rustc_hash::FxHashMap;
@@ -62,6 +64,9 @@ pub(crate) struct Numbers {
 
 impl Numbers {
     fn judge(&mut self, text: &str) -> Judged {
+        if let Some(judged) = E164::parse_plain(text) {
+            return judged.map(|p| p.number);
+        }
         if let Some(key) = digit_key(text) {
             if let Some(error) = self.rejected.get(&key) {
                 return Err(error.clone());
