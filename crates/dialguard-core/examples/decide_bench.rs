@@ -27,7 +27,8 @@ const NPAS: [u64; 12] = [212, 312, 404, 617, 713, 214, 305, 615, 216, 313, 502, 
 
 /// As the binaries run: large tables on 2 MB pages, unless `--small-pages`.
 #[global_allocator]
-static ALLOCATOR: dialguard_core::huge_pages::HugePages = dialguard_core::huge_pages::HugePages;
+static ALLOCATOR: dialguard_core::huge_pages::HugePages<mimalloc::MiMalloc> =
+    dialguard_core::huge_pages::HugePages::new(mimalloc::MiMalloc);
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();

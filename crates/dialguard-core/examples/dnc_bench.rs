@@ -28,7 +28,8 @@ use dialguard_core::guard::DncList;
 
 /// As the binaries run: large tables on 2 MB pages, unless `--small-pages`.
 #[global_allocator]
-static ALLOCATOR: dialguard_core::huge_pages::HugePages = dialguard_core::huge_pages::HugePages;
+static ALLOCATOR: dialguard_core::huge_pages::HugePages<mimalloc::MiMalloc> =
+    dialguard_core::huge_pages::HugePages::new(mimalloc::MiMalloc);
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();

@@ -13,6 +13,11 @@ use dialguard_core::Event;
 use dialguard_core::metrics::{Ledger, MetricsConfig, Window};
 use dialguard_formats::{Format, Options};
 
+/// As the binary runs: see `dialguard_core::huge_pages`.
+#[global_allocator]
+static ALLOCATOR: dialguard_core::huge_pages::HugePages<mimalloc::MiMalloc> =
+    dialguard_core::huge_pages::HugePages::new(mimalloc::MiMalloc);
+
 fn open(path: &PathBuf) -> BufReader<File> {
     BufReader::with_capacity(1 << 20, File::open(path).expect("the bench file opens"))
 }

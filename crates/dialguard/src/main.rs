@@ -72,7 +72,8 @@ enum Command {
 /// Large tables (known destinations, the Do-Not-Call registry) on 2 MB pages:
 /// see `dialguard_core::huge_pages`.
 #[global_allocator]
-static ALLOCATOR: dialguard_core::huge_pages::HugePages = dialguard_core::huge_pages::HugePages;
+static ALLOCATOR: dialguard_core::huge_pages::HugePages<mimalloc::MiMalloc> =
+    dialguard_core::huge_pages::HugePages::new(mimalloc::MiMalloc);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
