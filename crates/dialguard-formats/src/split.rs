@@ -307,19 +307,24 @@ pub(crate) struct CsvRows<R> {
     place: Place,
     ended: bool,
     splitter: Splitter,
+    /// Bytes read from the input at a time, at least.
+    chunk: usize,
 }
-
-/// Bytes read from the input at a time.
-const CHUNK: usize = 64 << 10;
 
 impl<R: Read> CsvRows<R> {
     pub fn new(input: R) -> CsvRows<R> {
+        CsvRows::reading(input, 64 << 10)
+    }
+
+    /// Reads `chunk` bytes at a time (tests read a few).
+    fn reading(input: R, chunk: usize) -> CsvRows<R> {
         CsvRows {
             input,
             bytes: Vec::new(),
             place: Place::start(),
             ended: false,
             splitter: Splitter::default(),
+            chunk: chunk.max(1),
         }
     }
 
@@ -340,7 +345,7 @@ impl<R: Read> CsvRows<R> {
     fn fill(&mut self) -> Result<(), FileError> {
         self.bytes.drain(..self.place.at);
         self.place.at = 0;
-        let want = CHUNK.max(self.bytes.len()) as u64;
+        let want = self.chunk.max(self.bytes.len()) as u64;
         let read = (&mut self.input)
             .take(want)
             .read_to_end(&mut self.bytes)
@@ -373,7 +378,8 @@ mod tests {
         (records, broke)
     }
 
-    /// `bytes` read from a stream handing out a few bytes at a time.
+    /// `bytes` read from a stream handing out a few bytes at a time, taken
+    /// `step` bytes at a time.
     fn streamed(bytes: &[u8], step: usize) -> Records {
         struct Trickle<'b>(&'b [u8], usize);
         impl Read for Trickle<'_> {
@@ -384,7 +390,7 @@ mod tests {
                 Ok(n)
             }
         }
-        let (mut rows, mut row) = (CsvRows::new(Trickle(bytes, step)), Row::default());
+        let (mut rows, mut row) = (CsvRows::reading(Trickle(bytes, step), step), Row::default());
         let mut records = Vec::new();
         while let Some(line) = rows.next(&mut row).unwrap() {
             records.push((line, fields(row.iter())));
