@@ -13,7 +13,7 @@ use crate::content_id::content_id;
 use crate::dial::{Destination, Numbers};
 use crate::draft::{Draft, seconds};
 use crate::split::Row;
-use crate::stamp::{self, Stamp};
+use crate::stamp::{self, Stamp, WallClock};
 use crate::{Emitter, FileError, Options, parallel};
 
 const ACCOUNTCODE: usize = 0;
@@ -91,6 +91,7 @@ struct Calls<'o> {
     /// context's direction and each disposition's outcome are kept.
     last_context: (Vec<u8>, Direction),
     dispositions: Vec<(Box<str>, Option<Classified>)>,
+    wall: WallClock,
 }
 
 impl parallel::Convert for Calls<'_> {
@@ -106,6 +107,7 @@ impl<'o> Calls<'o> {
             options,
             last_context: (Vec::new(), Direction::Outbound),
             dispositions: Vec::new(),
+            wall: WallClock::new(&options.timezone),
         }
     }
 
@@ -148,11 +150,11 @@ impl<'o> Calls<'o> {
         let duration = seconds(field(DURATION, "duration")?, "duration")?;
         let billsec = seconds(field(BILLSEC, "billsec")?, "billsec")?;
         let start_text = field(START, "start")?;
-        let start = local(start_text, "start")?;
-        let end = local(field(END, "end")?, "end")?;
+        let start = self.local(start_text, "start")?;
+        let end = self.local(field(END, "end")?, "end")?;
         let answer = match field(ANSWER, "answer")? {
             "" => None,
-            text => Some(local(text, "answer")?),
+            text => Some(self.local(text, "answer")?),
         };
         let span = stamp::resolve(&self.options.timezone, start, answer, end, Some(duration))
             .map_err(|e| e.describe("start", "answer", "end"))?;
@@ -169,6 +171,10 @@ impl<'o> Calls<'o> {
             source_id,
         }
         .into_event())
+    }
+
+    fn local(&mut self, text: &str, field: &str) -> Result<Stamp, String> {
+        self.wall.read(text).map_err(|why| format!("{field} {why}"))
     }
 
     fn direction(&mut self, dcontext: &[u8]) -> Direction {
@@ -230,14 +236,6 @@ impl<'o> Calls<'o> {
             }
         }
     }
-}
-
-fn local(text: &str, field: &str) -> Result<Stamp, String> {
-    stamp::local_fast(text.as_bytes())
-        .map(Ok)
-        .unwrap_or_else(|| stamp::parse_local(text))
-        .map(Stamp::Local)
-        .map_err(|why| format!("{field} {why}"))
 }
 
 fn direction(dcontext: &[u8]) -> Direction {

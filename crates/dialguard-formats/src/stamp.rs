@@ -73,6 +73,75 @@ pub(crate) fn local_fast(text: &[u8]) -> Option<DateTime> {
     DateTime::new(year, month, day, hour, minute, second, 0).ok()
 }
 
+/// Reads one file's wall-clock stamps in the user's time zone.
+///
+/// In a zone with a fixed offset (UTC, the default, or one like `+05:30`)
+/// every wall-clock time names one instant, so a `YYYY-MM-DD HH:MM:SS`
+/// stamp is read as that instant at once: the date's midnight (jiff reads
+/// and checks the date, and the last date read is remembered, as a file's
+/// rows share a handful of dates) plus the time of day, less the offset. In
+/// any other zone, and for any other shape, a stamp stays a wall-clock time
+/// for [`resolve`] to read in the zone, as [`parse_local`] reads it.
+pub(crate) struct WallClock {
+    /// The zone's offset in seconds, when it has only one.
+    fixed: Option<i64>,
+    /// The last date read and its midnight, as seconds of civil time.
+    day: Option<([u8; 10], i64)>,
+}
+
+impl WallClock {
+    pub fn new(tz: &TimeZone) -> WallClock {
+        WallClock {
+            fixed: tz.to_fixed_offset().ok().map(|o| i64::from(o.seconds())),
+            day: None,
+        }
+    }
+
+    /// The stamp `text` writes, or why it is not one.
+    #[inline]
+    pub fn read(&mut self, text: &str) -> Result<Stamp, String> {
+        if let Some(instant) = self.fixed.and_then(|offset| self.instant(text.as_bytes(), offset)) {
+            return Ok(Stamp::Instant(instant));
+        }
+        match local_fast(text.as_bytes()) {
+            Some(dt) => Ok(Stamp::Local(dt)),
+            None => parse_local(text).map(Stamp::Local),
+        }
+    }
+
+    /// `text` as an instant at `offset`, when it has the fast shape and is
+    /// in range; `None` leaves it (and any error) to the general reading.
+    fn instant(&mut self, text: &[u8], offset: i64) -> Option<Timestamp> {
+        let (date, time) = text.split_first_chunk::<10>()?;
+        let &[sep, h1, h2, b':', m1, m2, b':', s1, s2] = time else {
+            return None;
+        };
+        if sep != b' ' && sep != b'T' {
+            return None;
+        }
+        let two =
+            |a: u8, b: u8| (a.is_ascii_digit() && b.is_ascii_digit()).then(|| i64::from((a - b'0') * 10 + (b - b'0')));
+        let (hour, minute, second) = (two(h1, h2)?, two(m1, m2)?, two(s1, s2)?);
+        if hour > 23 || minute > 59 || second > 59 {
+            return None;
+        }
+        let midnight = match self.day {
+            Some((day, midnight)) if day == *date => midnight,
+            _ => {
+                let mut stamp = *b"0000-00-00 00:00:00";
+                stamp[..10].copy_from_slice(date);
+                let midnight = jiff::tz::Offset::UTC
+                    .to_timestamp(local_fast(&stamp)?)
+                    .ok()?
+                    .as_second();
+                self.day = Some((*date, midnight));
+                midnight
+            }
+        };
+        Timestamp::from_second(midnight + hour * 3600 + minute * 60 + second - offset).ok()
+    }
+}
+
 /// Reads a wall-clock time: the fast shape, or anything jiff reads as a
 /// civil datetime (fractional seconds, a date alone).
 pub(crate) fn parse_local(text: &str) -> Result<DateTime, String> {
@@ -299,6 +368,71 @@ mod tests {
         ];
         for (text, zone, want) in cases {
             assert_eq!(read(text, zone).as_deref(), Ok(want), "reading {text:?} in {zone}");
+        }
+    }
+
+    /// The wall clock reads every stamp as the general reading does, in a
+    /// fixed zone and a named one, valid or not.
+    #[test]
+    fn the_wall_clock_reads_as_the_general_reading() {
+        let zones = ["UTC", "Asia/Kolkata", "America/New_York"].map(tz);
+        let zones = [
+            zones.to_vec(),
+            vec![
+                TimeZone::fixed(jiff::tz::offset(5)),
+                TimeZone::fixed(jiff::tz::Offset::from_seconds(-19_800).unwrap()),
+            ],
+        ]
+        .concat();
+        let mut texts: Vec<String> = vec![
+            "2026-03-02 09:15:01".into(),
+            "2026-03-02T23:59:59".into(),
+            "2026-03-02 24:00:00".into(),
+            "2026-03-02 09:60:00".into(),
+            "2026-03-02 09:15:60".into(),
+            "2026-02-29 10:00:00".into(),
+            "2024-02-29 10:00:00".into(),
+            "2026-13-01 00:00:00".into(),
+            "0000-01-01 00:00:00".into(),
+            "9999-12-31 23:59:59".into(),
+            "2026-03-02_09:15:01".into(),
+            "2026-03-02 9:15:01".into(),
+            "2026-03-02 09:15:01.5".into(),
+            "2026-03-02".into(),
+            "".into(),
+        ];
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..2_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let pick = |n: u64, shift: u32| (rng >> shift) % n;
+            texts.push(format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                1990 + pick(60, 0),
+                pick(14, 8),
+                pick(33, 16),
+                pick(26, 24),
+                pick(62, 32),
+                pick(62, 40)
+            ));
+        }
+        // A fixed zone takes the fast reading.
+        let utc = WallClock::new(&TimeZone::UTC).read("2026-03-02 09:15:01");
+        assert_eq!(utc, Ok(Stamp::Instant(instant("2026-03-02T09:15:01Z"))));
+        for zone in &zones {
+            let mut clock = WallClock::new(zone);
+            for text in &texts {
+                let general = parse_local(text).map(Stamp::Local);
+                let read = |stamp: Result<Stamp, String>| {
+                    stamp.map(|s| {
+                        readings(zone, s)
+                            .map(|r| r.iter().collect::<Vec<_>>())
+                            .map_err(|e| format!("{e:?}"))
+                    })
+                };
+                assert_eq!(read(clock.read(text)), read(general), "{text:?} in {zone:?}");
+            }
         }
     }
 
