@@ -4,10 +4,10 @@
 //! quoted with its quotes doubled (`"""Sales"" <4155550100>"`) or free of
 //! quotes. Such a line splits at its delimiters found from bit masks of its
 //! quotes and commas, 64 bytes at a time (SSE2 on x86-64), several times
-//! faster than csv's byte-at-a-time state machine. Any other line (a stray quote, text after a closing quote, a
-//! quoted field running over lines) is read by that state machine itself,
-//! `csv_core`, set up as `csv` sets it up, so every record is the one csv
-//! reads whichever way its line is split.
+//! faster than csv's byte-at-a-time state machine. Any other line (a stray
+//! quote, text after a closing quote, a quoted field running over lines) is
+//! read by that state machine itself, `csv_core`, set up as `csv` sets it
+//! up, so every record is the one csv reads whichever way its line is split.
 //!
 //! Records end at `\n` only: a CRLF file's `\r` stays at the end of the
 //! last field (every field is read trimmed, see

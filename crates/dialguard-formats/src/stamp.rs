@@ -103,10 +103,7 @@ impl WallClock {
         if let Some(instant) = self.fixed.and_then(|offset| self.instant(text.as_bytes(), offset)) {
             return Ok(Stamp::Instant(instant));
         }
-        match local_fast(text.as_bytes()) {
-            Some(dt) => Ok(Stamp::Local(dt)),
-            None => parse_local(text).map(Stamp::Local),
-        }
+        parse_local(text).map(Stamp::Local)
     }
 
     /// `text` as an instant at `offset`, when it has the fast shape and is
