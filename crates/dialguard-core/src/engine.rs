@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use jiff::civil::Date;
 
+use crate::control::{ControlConfig, Controller, Steer};
 use crate::event::{DisputeUpdated, Event, LabelObserved, StateChanged};
 use crate::guard::{ConfigError, DecideRequest, Decision, Guard, GuardConfig, NumberUsage};
 use crate::lifecycle::{
@@ -98,6 +99,7 @@ pub struct EngineConfig {
     pub risk: RiskConfig,
     pub lifecycle: LifecycleConfig,
     pub tick: TickConfig,
+    pub control: ControlConfig,
 }
 
 impl Default for EngineConfig {
@@ -108,6 +110,7 @@ impl Default for EngineConfig {
             risk: RiskConfig::defaults(),
             lifecycle: LifecycleConfig::default(),
             tick: TickConfig::default(),
+            control: ControlConfig::default(),
         }
     }
 }
@@ -137,6 +140,9 @@ pub struct NumberSummary {
     pub cap_today: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub top_factor: Option<TopFactor>,
+    /// Why `cap_today` is what it is, in plain words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cap_reason: Option<String>,
 }
 
 /// Everything known about one number.
@@ -153,6 +159,9 @@ pub struct NumberView {
     pub labels: Vec<CarrierLabel>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage: Option<NumberUsage>,
+    /// The caps the closed loop set and why (see `control`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steer: Option<Steer>,
     /// The plan in progress, with its record so far.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanView>,
@@ -206,8 +215,13 @@ pub struct Engine {
     /// Numbers whose arrival was checked for a label or complaints.
     arrival_checked: FastSet<E164>,
     last_sweep: Option<Timestamp>,
-    /// Each pool's daily budget per number, learned from its labels.
+    /// Each pool's daily budget per number, learned from its labels (when
+    /// the closed loop is off).
     pools: PoolBudgets,
+    /// The lines learned from every label and clean observation.
+    control: Controller,
+    /// Each number's latest caps from the closed loop, with why.
+    steers: FastMap<E164, Steer>,
     /// During [`Engine::follow_tick`]: state changes are decided by another
     /// instance and arrive through the log, so none are made here.
     following: bool,
@@ -229,6 +243,8 @@ impl Engine {
             arrival_checked: FastSet::default(),
             last_sweep: None,
             pools: PoolBudgets::default(),
+            control: Controller::new(config.control.clone(), &config.risk),
+            steers: FastMap::default(),
             following: false,
             config,
         })
@@ -256,6 +272,11 @@ impl Engine {
         &self.labels
     }
 
+    /// The lines learned from what the engines did.
+    pub fn controller(&self) -> &Controller {
+        &self.control
+    }
+
     pub fn lifecycle(&self) -> &Lifecycle {
         &self.lifecycle
     }
@@ -268,6 +289,9 @@ impl Engine {
     /// Never derives new events, so replaying a log (which already holds
     /// the derived events) gives the same state.
     pub fn apply(&mut self, event: &Event) {
+        if let Event::Label(observed) = event {
+            self.learn_from_observation(observed);
+        }
         match event {
             Event::Label(observed) if shows_label(observed) => {
                 self.learn_from_burn(observed.number, observed.at);
@@ -321,6 +345,33 @@ impl Engine {
         }
     }
 
+    /// Pairs an observation of a calling number with its figures just
+    /// before it, for the closed loop. A label already showing on that
+    /// carrier teaches nothing new (it is the old label, not today's
+    /// traffic); nor does anything about a number that is not calling.
+    fn learn_from_observation(&mut self, observed: &LabelObserved) {
+        let number = observed.number;
+        let calling = self.lifecycle.state(number).is_some_and(NumberState::may_call);
+        if !self.config.control.enabled || !calling {
+            return;
+        }
+        let showing = self
+            .labels
+            .current(number, observed.at)
+            .iter()
+            .any(|l| l.carrier == observed.carrier && l.is_labeled());
+        let labeled = shows_label(observed);
+        if labeled && showing {
+            return;
+        }
+        let figures = crate::control::figures(&self.ledger, self.control.config(), number, observed.at, true);
+        if labeled {
+            self.control.label(number, observed.carrier, observed.at, &figures);
+        } else {
+            self.control.clean(observed.carrier, observed.at, &figures);
+        }
+    }
+
     fn aimd(&self) -> Aimd {
         let tick = &self.config.tick;
         Aimd {
@@ -351,6 +402,7 @@ impl Engine {
     /// returned are already applied; the caller appends them to the log.
     pub fn tick(&mut self, now: Timestamp) -> Vec<Event> {
         let mut out = Vec::new();
+        self.control.refresh();
         let sweep = self
             .last_sweep
             .is_none_or(|last| now.duration_since(last) >= secs(self.config.tick.sweep_secs));
@@ -632,10 +684,31 @@ impl Engine {
     fn reassess(&mut self, number: E164, now: Timestamp, out: &mut Vec<Event>) {
         self.dirty.remove(&number);
         self.urgent.remove(&number);
-        let assessment = risk::assess(&self.ledger, &self.labels, &self.config.risk, number, now);
+        let mut assessment = risk::assess(&self.ledger, &self.labels, &self.config.risk, number, now);
+        let mut held = Vec::new();
+        if self.config.control.enabled {
+            // With the closed loop on, only evidence that an engine acted (a
+            // label observed, calls blocked) starts the 90-day plan. A score
+            // or a share past a published threshold is hearsay: it holds the
+            // number for the rest of its 24 hours instead, and the lines
+            // learned from what the engines did steer it.
+            let (stop, hold): (Vec<_>, Vec<_>) = std::mem::take(&mut assessment.triggers)
+                .into_iter()
+                .partition(|t| matches!(t.rule, risk::TriggerRule::Label | risk::TriggerRule::BlockedCalls));
+            assessment.triggers = stop;
+            held = hold;
+        }
         let health = self.tracker.observe_assessment(&assessment, &self.config.risk);
         self.guard.set_risk(number, max_score(&assessment));
-        if self.config.tick.allowance_caps {
+        if self.config.control.enabled {
+            let mut steer = self.steer(number, now);
+            if let Some(rule) = held.iter().find(|t| t.rule != risk::TriggerRule::Score) {
+                let calls = self.ledger.window_counts(number, now, Window::Day).attempts;
+                steer.hold(calls, &rule.state_change(number, now).reason);
+            }
+            self.guard.set_caps(number, steer.hourly, steer.daily);
+            self.steers.insert(number, steer);
+        } else if self.config.tick.allowance_caps {
             let (hourly, daily) = self.allowance(number, now, &assessment);
             self.guard.set_caps(number, hourly, daily);
         }
@@ -688,6 +761,15 @@ impl Engine {
             Some(open) => open.ordinal,
             None => r.plans.len() as u32 + 1,
         })
+    }
+
+    /// The closed loop's caps for the number now, under the guard's
+    /// configured ceilings.
+    fn steer(&self, number: E164, now: Timestamp) -> Steer {
+        let figures = crate::control::figures(&self.ledger, self.control.config(), number, now, false);
+        let guard = &self.config.guard;
+        self.control
+            .steer(number, &figures, now, guard.hourly_cap, guard.daily_cap)
     }
 
     /// The number's caps: the lowest over the profiles of the allowance for
@@ -749,9 +831,19 @@ impl Engine {
                     calls_today: usage.as_ref().map_or(0, |u| u.calls_last_24h),
                     cap_today: usage.filter(|_| may_call).map_or(0, |u| u.daily_cap),
                     top_factor: assessment.top_factor,
+                    cap_reason: self.cap_reason(number, record.state),
                 })
             })
             .collect()
+    }
+
+    /// Why the number's cap is what it is: its state when that allows no
+    /// calls, else the closed loop's reason.
+    fn cap_reason(&self, number: E164, state: NumberState) -> Option<String> {
+        if !state.may_call() {
+            return Some(format!("cap 0: {} numbers place no calls", state.as_str()));
+        }
+        self.steers.get(&number).map(|s| s.why.clone())
     }
 
     /// Everything known about one registered number.
@@ -769,6 +861,7 @@ impl Engine {
             risk: assessment,
             metrics: self.ledger.metrics(number, now),
             usage: self.guard.usage(number, now),
+            steer: self.steers.get(&number).cloned(),
             plan: plans.last().filter(|p| p.plan.is_open()).cloned(),
             plans,
             disputes: record.disputes.clone(),

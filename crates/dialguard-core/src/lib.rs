@@ -7,6 +7,7 @@
 
 pub mod call;
 pub mod classify;
+pub mod control;
 pub mod engine;
 pub mod event;
 pub mod guard;

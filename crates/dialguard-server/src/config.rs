@@ -27,6 +27,9 @@
 //!
 //! [tick]                             # dialguard_core::engine::TickConfig
 //! reassess_secs = 60
+//!
+//! [control]                          # dialguard_core::control::ControlConfig
+//! margin = 0.15
 //! ```
 //!
 //! The one rule that is not a default: with no tokens the API is open to
@@ -38,6 +41,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
+use dialguard_core::control::ControlConfig;
 use dialguard_core::engine::{EngineConfig, TickConfig};
 use dialguard_core::guard::GuardConfig;
 use dialguard_core::lifecycle::LifecycleConfig;
@@ -133,6 +137,7 @@ struct ConfigFile {
     guard: GuardConfig,
     lifecycle: LifecycleConfig,
     tick: TickConfig,
+    control: ControlConfig,
     metrics: Option<MetricsConfig>,
 }
 
@@ -259,6 +264,7 @@ impl ServerConfig {
             risk,
             lifecycle: file.lifecycle,
             tick: file.tick,
+            control: file.control,
         };
         Ok(ServerConfig {
             tokens,

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use dialguard_core::Event;
+use dialguard_core::control::ControlConfig;
 use dialguard_core::engine::EngineConfig;
 use dialguard_core::guard::{DenyReason, GuardConfig};
 use dialguard_sim::plan::{CapacityPlan, PlanRequest, Sizing};
@@ -75,6 +76,10 @@ pub struct SimulateArgs {
     /// Record each strategy's events into the event log (--db) under the tenant `sim-<strategy>`.
     #[arg(long)]
     record: bool,
+    /// Steer the dialguard strategy's caps by the lines it learns from observed labels and clean
+    /// checks (`[control] enabled = true` in the server's configuration) instead of the profiles' allowances.
+    #[arg(long)]
+    closed_loop: bool,
     #[arg(long, value_enum, default_value_t)]
     format: output::Format,
 }
@@ -182,6 +187,10 @@ fn simulate_into(db: &Store, args: SimulateArgs, tenant: &dyn Fn(StrategyKind) -
     scenario.population.list_age_months = args.list_age_months;
     let engine = EngineConfig {
         risk: risk_config(args.profiles.as_deref())?,
+        control: ControlConfig {
+            enabled: args.closed_loop,
+            ..ControlConfig::default()
+        },
         ..EngineConfig::default()
     };
     let sim = Simulator::new(scenario, engine)?;

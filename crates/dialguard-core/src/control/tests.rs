@@ -1,0 +1,149 @@
+//! The controller against the rules a user would notice.
+
+use jiff::Timestamp;
+
+use super::*;
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn controller() -> Controller {
+    let config = ControlConfig {
+        enabled: true,
+        ..ControlConfig::default()
+    };
+    Controller::new(config, &RiskConfig::defaults())
+}
+
+fn figures(pairs: &[(Metric, f64)]) -> Figures {
+    let mut f = Figures::default();
+    for (m, x) in pairs {
+        f.set(*m, Some(*x));
+    }
+    f
+}
+
+fn number() -> E164 {
+    E164::parse_valid("+14155550100").unwrap()
+}
+
+#[test]
+fn clean_days_at_full_use_let_the_cap_probe_upward_in_steps() {
+    // Every number scouts, so this one probes every week.
+    let config = ControlConfig {
+        enabled: true,
+        scout_every: 1,
+        ..ControlConfig::default()
+    };
+    let step = config.probe_step;
+    let mut c = Controller::new(config, &RiskConfig::defaults());
+    let day0 = t("2026-01-05T12:00:00Z");
+    let mut cap = c
+        .steer(number(), &figures(&[(Metric::Calls24h, 0.0)]), day0, 30, 400)
+        .daily;
+    let first = cap;
+    for day in 1..=10i64 {
+        let at = day0 + jiff::SignedDuration::from_hours(24 * day);
+        let used = f64::from(cap);
+        let f = figures(&[(Metric::Calls24h, used), (Metric::CallsPerDay, used)]);
+        for carrier in Carrier::ALL {
+            for _ in 0..20 {
+                c.clean(carrier, at, &f);
+            }
+        }
+        c.refresh();
+        let next = c.steer(
+            number(),
+            &figures(&[(Metric::Calls24h, 0.0), (Metric::CallsPerDay, used)]),
+            at,
+            30,
+            400,
+        );
+        assert!(
+            f64::from(next.daily) <= used * (1.0 + step) + 2.0,
+            "day {day}: {used} -> {} is a small step ({})",
+            next.daily,
+            next.why
+        );
+        cap = next.daily;
+    }
+    assert!(cap > first + 20, "ten clean days moved the cap from {first} to {cap}");
+}
+
+#[test]
+fn a_label_cuts_every_numbers_cap_below_the_volume_it_happened_at() {
+    let mut c = controller();
+    let day = t("2026-01-05T12:00:00Z");
+    let busy = figures(&[(Metric::Calls24h, 60.0), (Metric::CallsPerDay, 60.0)]);
+    for carrier in Carrier::ALL {
+        for _ in 0..30 {
+            c.clean(carrier, day, &busy);
+        }
+    }
+    c.refresh();
+    let quiet = figures(&[(Metric::Calls24h, 0.0), (Metric::CallsPerDay, 60.0)]);
+    let before = c.steer(number(), &quiet, day, 30, 400);
+    let hot = figures(&[(Metric::Calls24h, 95.0), (Metric::CallsPerDay, 90.0)]);
+    for _ in 0..3 {
+        c.label(number(), Carrier::Verizon, day, &hot);
+    }
+    c.refresh();
+    let after = c.steer(number(), &quiet, day, 30, 400);
+    assert!(after.daily < before.daily, "{} -> {}", before.why, after.why);
+    assert!(after.daily < 90, "{}", after.why);
+    assert_eq!(after.carrier, Some(Carrier::Verizon), "{}", after.why);
+    assert!(after.why.contains("verizon labeled +14155550100"), "{}", after.why);
+}
+
+#[test]
+fn a_number_is_stopped_within_the_day_when_its_dead_destinations_near_the_learned_line() {
+    let mut c = controller();
+    let day = t("2026-01-05T12:00:00Z");
+    // Clean days at 5 % dead destinations, labels at 15 %.
+    for i in 0..40 {
+        let f = figures(&[
+            (Metric::Calls24h, 40.0),
+            (Metric::InvalidShare, 0.03 + 0.001 * f64::from(i % 5)),
+        ]);
+        c.clean(Carrier::Att, day, &f);
+    }
+    for _ in 0..4 {
+        let f = figures(&[(Metric::Calls24h, 40.0), (Metric::InvalidShare, 0.15)]);
+        c.label(number(), Carrier::Att, day, &f);
+    }
+    c.refresh();
+    let calm = figures(&[(Metric::Calls24h, 30.0), (Metric::InvalidShare, 0.033)]);
+    assert!(!c.steer(number(), &calm, day, 30, 400).stopped);
+    // Four dead destinations in thirty calls.
+    let dead = figures(&[(Metric::Calls24h, 30.0), (Metric::InvalidShare, 4.0 / 30.0)]);
+    let s = c.steer(number(), &dead, day, 30, 400);
+    assert!(s.stopped, "{}", s.why);
+    assert_eq!(s.daily, 30, "no call beyond the ones already placed");
+    assert_eq!(s.metric, Some(Metric::InvalidShare));
+    assert!(s.why.contains("dead destinations"), "{}", s.why);
+}
+
+#[test]
+fn every_cap_explains_itself() {
+    let mut c = controller();
+    let day = t("2026-01-05T12:00:00Z");
+    let cases = [
+        figures(&[(Metric::Calls24h, 0.0)]),
+        figures(&[(Metric::Calls24h, 80.0), (Metric::CallsPerDay, 200.0)]),
+        figures(&[(Metric::Calls24h, 10.0), (Metric::Complaints7d, 9.0)]),
+    ];
+    c.label(
+        number(),
+        Carrier::Tmobile,
+        day,
+        &figures(&[(Metric::Complaints7d, 4.0)]),
+    );
+    c.refresh();
+    for f in &cases {
+        let s = c.steer(number(), f, day, 30, 150);
+        assert!(s.why.contains(&s.daily.to_string()) || s.stopped, "{s:?}");
+        assert!(!s.why.is_empty());
+        assert!(s.hourly >= 1 && s.hourly <= s.daily.max(1), "{s:?}");
+    }
+}
