@@ -177,7 +177,7 @@ impl Line {
 
     /// The posterior chance that the engine counts figure `x` past its line.
     pub fn risk(&self, x: f64) -> f64 {
-        if !(x > 0.0) {
+        if x.is_nan() || x <= 0.0 {
             return 0.0;
         }
         let ln_x = x.ln();

@@ -365,7 +365,7 @@ impl Controller {
         let every = u64::from(self.config.scout_every.max(1));
         let week = now.as_second().div_euclid(7 * 86_400) as u64;
         let mixed = (number.digits() ^ week.wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_mul(0xff51_afd7_ed55_8ccd);
-        (mixed >> 32) % every == 0
+        (mixed >> 32).is_multiple_of(every)
     }
 
     /// The caps for `number`, whose figures are `f` now, under the guard's
