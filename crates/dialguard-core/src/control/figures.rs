@@ -63,6 +63,8 @@ pub fn figures(ledger: &Ledger, config: &ControlConfig, number: E164, at: Timest
     f
 }
 
+/// The recency weighting of the calls-per-day figure. Only its attempts are
+/// read, so the outcome thresholds are the ledger's own and do not matter.
 fn memory(ledger: &Ledger, config: &ControlConfig) -> DecayConfig {
     let metrics = ledger.config();
     DecayConfig {

@@ -237,14 +237,6 @@ pub struct Controller {
     proven: Vec<(Timestamp, f64)>,
 }
 
-fn carrier_index(carrier: Carrier) -> usize {
-    match carrier {
-        Carrier::Att => 0,
-        Carrier::Verizon => 1,
-        Carrier::Tmobile => 2,
-    }
-}
-
 impl Controller {
     /// Lines starting from the profiles' figures for each carrier's engine.
     pub fn new(config: ControlConfig, risk: &RiskConfig) -> Controller {
@@ -274,15 +266,15 @@ impl Controller {
     }
 
     pub fn line(&self, carrier: Carrier, metric: Metric) -> &Line {
-        &self.lines[carrier_index(carrier) * Metric::ALL.len() + metric.index()]
+        &self.lines[carrier as usize * Metric::ALL.len() + metric.index()]
     }
 
     fn line_mut(&mut self, carrier: Carrier, metric: Metric) -> &mut Line {
-        &mut self.lines[carrier_index(carrier) * Metric::ALL.len() + metric.index()]
+        &mut self.lines[carrier as usize * Metric::ALL.len() + metric.index()]
     }
 
     pub fn last_label(&self, carrier: Carrier) -> Option<&LabelNote> {
-        self.last_label[carrier_index(carrier)].as_ref()
+        self.last_label[carrier as usize].as_ref()
     }
 
     /// A carrier showed `number` clean at `at`, with these figures.
@@ -322,7 +314,7 @@ impl Controller {
             self.proven.retain(|(_, c)| *c < rate);
         }
         if let Some((metric, figure, _)) = blamed {
-            self.last_label[carrier_index(carrier)] = Some(LabelNote {
+            self.last_label[carrier as usize] = Some(LabelNote {
                 number,
                 carrier,
                 at,
@@ -418,9 +410,9 @@ impl Controller {
         };
         let mut daily = f64::from(ceiling_daily);
         let mut bound: Option<(Carrier, Metric)> = None;
-        let mut tighten = |v: f64, carrier: Carrier, metric: Metric, daily: &mut f64| {
-            if v < *daily {
-                *daily = v;
+        let mut tighten = |v: f64, carrier: Carrier, metric: Metric| {
+            if v < daily {
+                daily = v;
                 bound = Some((carrier, metric));
             }
         };
@@ -431,21 +423,16 @@ impl Controller {
             line.labels + line.cleans > 0
         };
         for carrier in Carrier::ALL {
-            tighten(
-                self.allowed(carrier, Metric::Calls24h),
-                carrier,
-                Metric::Calls24h,
-                &mut daily,
-            );
+            tighten(self.allowed(carrier, Metric::Calls24h), carrier, Metric::Calls24h);
             if observed(carrier, Metric::CallsPerDay) {
                 // One more day at v moves the weighted rate to keep·r + (1-keep)·v.
                 let reach = self.allowed(carrier, Metric::CallsPerDay);
                 let v = (reach - keep * per_day) / (1.0 - keep);
-                tighten(v, carrier, Metric::CallsPerDay, &mut daily);
+                tighten(v, carrier, Metric::CallsPerDay);
             }
             if observed(carrier, Metric::Destinations24h) && distinct_share > 0.0 {
                 let v = self.allowed(carrier, Metric::Destinations24h) / distinct_share;
-                tighten(v, carrier, Metric::Destinations24h, &mut daily);
+                tighten(v, carrier, Metric::Destinations24h);
             }
         }
         let mut probe = None;

@@ -68,6 +68,9 @@ pub struct NumberSummaryBody {
     /// The factor that gave the most points: {profile, factor, points, text}.
     #[schema(value_type = Option<Object>)]
     pub top_factor: Option<Value>,
+    /// Why `cap_today` is what it is, in plain words (the closed loop's
+    /// reason, or the state that allows no calls).
+    pub cap_reason: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -92,6 +95,9 @@ pub struct NumberViewBody {
     pub metrics: Value,
     #[schema(value_type = Vec<Object>)]
     pub labels: Vec<Value>,
+    /// With the closed loop on: {daily, hourly, carrier, metric, line, stopped, why}.
+    #[schema(value_type = Option<Object>)]
+    pub steer: Option<Value>,
     #[schema(value_type = Option<Object>)]
     pub plan: Option<Value>,
     #[schema(value_type = Vec<Object>)]
