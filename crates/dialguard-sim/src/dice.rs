@@ -24,6 +24,8 @@ pub enum Roll {
     Dispute,
     DisputeDays,
     Jitter,
+    /// A random engine's settings (`EmulatorConfig::draw`).
+    EngineDraw,
 }
 
 /// Draws keyed by (seed, roll, a, b).

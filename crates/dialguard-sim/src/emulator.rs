@@ -92,6 +92,19 @@ pub struct DisputeRule {
     pub cooldown_days: f64,
 }
 
+/// A small-sample rule an engine may apply on top of its evidence: a share
+/// of the calls it saw from one number in about the last day, past `above`
+/// once it saw at least `min_calls`, labels the number at once (its evidence
+/// jumps to the label line, and fades from there as any other).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DailyTrigger {
+    pub above: f64,
+    /// Calls (for the invalid share) or answered calls (for the short
+    /// share) this engine saw, in its own traffic.
+    pub min_calls: f64,
+}
+
 /// One engine's model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -114,6 +127,12 @@ pub struct EngineModel {
     pub evidence: Evidence,
     pub volume: VolumeRule,
     pub dispute: DisputeRule,
+    /// Dead destinations among the day's calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid_trigger: Option<DailyTrigger>,
+    /// Short calls among the day's answered calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_trigger: Option<DailyTrigger>,
 }
 
 /// The three engines. `[sim]`: every value is this emulator's own; the
@@ -192,6 +211,8 @@ impl Default for EmulatorConfig {
                     burst_weight: 0.3,
                 },
                 dispute: dispute.clone(),
+                invalid_trigger: None,
+                short_trigger: None,
             },
             verizon: EngineModel {
                 label_text: "Potential Spam".into(),
@@ -217,6 +238,8 @@ impl Default for EmulatorConfig {
                     clear_chance: 0.4,
                     ..dispute.clone()
                 },
+                invalid_trigger: None,
+                short_trigger: None,
             },
             tmobile: EngineModel {
                 label_text: "Scam Likely".into(),
@@ -244,6 +267,8 @@ impl Default for EmulatorConfig {
                     clear_chance: 0.6,
                     ..dispute
                 },
+                invalid_trigger: None,
+                short_trigger: None,
             },
         }
     }
@@ -256,6 +281,88 @@ impl EmulatorConfig {
         let config: EmulatorConfig = toml::from_str(text).map_err(|e| EmulatorConfigError::Syntax(e.to_string()))?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// Three engines drawn at random from wide ranges, none of them the
+    /// shipped ones: memory (half-lives of 2 to 14 days), the weight of each
+    /// kind of call, volume allowances from 0.8 to 2.5 times the volume the
+    /// engine tolerates (30 to 250 a day), labels that
+    /// stay up from one day to three weeks, and on about half of the
+    /// engines small-sample daily triggers on the invalid or the short
+    /// share. The label line is then placed where a cold campaign's
+    /// ordinary mix of calls would reach it at a volume drawn from 30 to 150
+    /// calls a day, so each engine tolerates some volume inside the range a
+    /// team would pick a fixed cap from. The same seed gives the same
+    /// engines. A guard tuned to the shipped emulator meets engines it was
+    /// not tuned to.
+    pub fn draw(seed: u64) -> EmulatorConfig {
+        let dice = Dice::new(seed ^ 0x7e57_e791_4e5d_0001);
+        let mut question = 0u64;
+        let mut unit = || {
+            question += 1;
+            dice.unit(Roll::EngineDraw, seed, question)
+        };
+        let mut config = EmulatorConfig::default();
+        for model in config.models_mut() {
+            let mut between = |lo: f64, hi: f64| lo + (hi - lo) * unit();
+            let log_between = |u: f64, lo: f64, hi: f64| (lo.ln() + (hi.ln() - lo.ln()) * u).exp();
+            let tolerated = log_between(between(0.0, 1.0), 30.0, 150.0);
+            let clear_share = between(0.15, 0.7);
+            let block_share = between(2.0, 5.0);
+            model.half_life_days = log_between(between(0.0, 1.0), 2.0, 14.0);
+            // A third of the engines keep a label up for weeks.
+            model.min_label_days = if between(0.0, 1.0) < 0.33 {
+                between(7.0, 21.0)
+            } else {
+                between(1.0, 4.0)
+            };
+            let blocks = between(0.0, 1.0) < 0.4;
+            model.trust_floor = -between(5.0, 30.0);
+            let e = &mut model.evidence;
+            for weight in [
+                &mut e.unanswered,
+                &mut e.declined,
+                &mut e.short_answer,
+                &mut e.unengaged,
+                &mut e.invalid,
+                &mut e.off_hours,
+                &mut e.repeat,
+            ] {
+                *weight *= log_between(between(0.0, 1.0), 0.33, 3.0);
+            }
+            e.engaged = -log_between(between(0.0, 1.0), 0.3, 2.5);
+            e.complaint = between(5.0, 40.0);
+            e.short_secs = [4, 6, 10, 15][(between(0.0, 4.0) as usize).min(3)];
+            e.engaged_secs = [20, 30, 60][(between(0.0, 3.0) as usize).min(2)];
+            let v = &mut model.volume;
+            v.daily_allowance = (tolerated * log_between(between(0.0, 1.0), 0.8, 2.5)).clamp(30.0, 250.0);
+            v.hourly_allowance = v.daily_allowance / between(3.0, 10.0);
+            v.over_weight = between(0.05, 0.8);
+            v.burst_weight = between(0.1, 1.0);
+            // The triggers sit above the list's ordinary shares (about 7 %
+            // dead; short answers as the callees' talk times make them at
+            // this engine's `short_secs`), and look at samples from a third
+            // to the whole of a tolerated day's traffic, never under 15 calls.
+            let seen_per_day = tolerated * model.market_share;
+            model.invalid_trigger = (between(0.0, 1.0) < 0.5).then(|| DailyTrigger {
+                above: between(0.09, 0.25),
+                min_calls: (seen_per_day * between(0.3, 0.8)).max(15.0),
+            });
+            let ordinary_short = 0.86 * (1.0 - (-f64::from(model.evidence.short_secs) / 11.0).exp());
+            model.short_trigger = (between(0.0, 1.0) < 0.5).then(|| DailyTrigger {
+                above: (ordinary_short + between(0.08, 0.3)).min(0.95),
+                min_calls: (seen_per_day * 0.3 * between(0.5, 1.0)).max(15.0),
+            });
+            // Steady evidence at `tolerated` calls a day: what each call adds
+            // on average, times the calls this engine sees, times the mean
+            // life of evidence (half-life / ln 2).
+            let per_call = typical_call_evidence(&model.evidence).max(0.05);
+            let life_days = model.half_life_days / std::f64::consts::LN_2;
+            model.label_at = (CAMPAIGN_EVIDENCE * per_call * seen_per_day * life_days).max(20.0);
+            model.clear_below = model.label_at * clear_share;
+            model.block_at = blocks.then_some(model.label_at * block_share);
+        }
+        config
     }
 
     pub fn to_toml(&self) -> String {
@@ -345,9 +452,47 @@ impl EmulatorConfig {
             if !(m.min_label_days >= 0.0 && d.cooldown_days >= 0.0) {
                 return invalid("min_label_days", "days cannot be negative".into());
             }
+            for (field, trigger) in [
+                ("invalid_trigger", m.invalid_trigger),
+                ("short_trigger", m.short_trigger),
+            ] {
+                if let Some(t) = trigger
+                    && !((0.0..1.0).contains(&t.above) && t.min_calls.is_finite() && t.min_calls >= 1.0)
+                {
+                    return invalid(
+                        field,
+                        format!(
+                            "needs a share `above` from 0 to 1 and `min_calls` of at least 1 (got {} and {})",
+                            t.above, t.min_calls
+                        ),
+                    );
+                }
+            }
         }
         Ok(())
     }
+}
+
+/// How much more evidence a campaign's calls carry than
+/// [`typical_call_evidence`] counts: repeat calls to the same people, the
+/// volume and burst weights, complaints clustering on the worst days.
+/// `[sim]` Measured: with no history, drawn engines labeled from about a
+/// third to a half of the volume the typical mix alone predicts.
+const CAMPAIGN_EVIDENCE: f64 = 2.5;
+
+/// What one call of a cold campaign adds to an engine's evidence on
+/// average. `[sim]` The mix is the simulator's own callees' on a three-month
+/// old list: 65 % unanswered, 8 % declined, 10 % answered and short, 11 %
+/// answered without engaging, 4 % conversations, 2 % dead destinations, and
+/// a complaint every 300 calls.
+fn typical_call_evidence(e: &Evidence) -> f64 {
+    0.65 * e.unanswered
+        + 0.08 * e.declined
+        + 0.10 * e.short_answer
+        + 0.11 * e.unengaged
+        + 0.04 * e.engaged
+        + 0.02 * e.invalid
+        + e.complaint / 300.0
 }
 
 /// A call as the engine sees it.
@@ -370,6 +515,11 @@ struct Standing {
     /// hour: about the calls seen in the last day, and the last hour.
     per_day: f64,
     per_hour: f64,
+    /// Decayed as `per_day`: the day's dead destinations, answered calls
+    /// and short answered calls, for the daily triggers.
+    day_invalid: f64,
+    day_answered: f64,
+    day_short: f64,
     volume_at: i64,
     labeled_since: Option<i64>,
     blocked: bool,
@@ -454,7 +604,12 @@ impl Emulator {
         s.evidence *= fade;
         s.evidence_at = s.evidence_at.max(at);
         let dt = (at - s.volume_at).max(0) as f64;
-        s.per_day = s.per_day * (-dt / DAY as f64).exp() + 1.0;
+        let day_fade = (-dt / DAY as f64).exp();
+        s.per_day = s.per_day * day_fade + 1.0;
+        let answered = call.outcome == Outcome::Answered;
+        s.day_invalid = s.day_invalid * day_fade + f64::from(call.outcome == Outcome::InvalidDestination);
+        s.day_answered = s.day_answered * day_fade + f64::from(answered);
+        s.day_short = s.day_short * day_fade + f64::from(answered && call.talk <= model.evidence.short_secs);
         s.per_hour = s.per_hour * (-dt / HOUR as f64).exp() + 1.0;
         s.volume_at = s.volume_at.max(at);
 
@@ -483,6 +638,14 @@ impl Emulator {
             add += model.volume.burst_weight;
         }
         s.evidence = (s.evidence + add).max(model.trust_floor);
+        let tripped = |trigger: Option<DailyTrigger>, part: f64, whole: f64| {
+            trigger.is_some_and(|t| whole >= t.min_calls && part > t.above * whole)
+        };
+        if tripped(model.invalid_trigger, s.day_invalid, s.per_day)
+            || tripped(model.short_trigger, s.day_short, s.day_answered)
+        {
+            s.evidence = s.evidence.max(model.label_at);
+        }
         Self::raise(s, model, at);
     }
 
@@ -683,6 +846,59 @@ mod tests {
         let days = e.label_days(t + 21 * DAY);
         assert!((3.0..21.0).contains(&days), "{days}");
         assert_eq!(e.numbers_ever_labeled(), 1);
+    }
+
+    #[test]
+    fn drawn_engines_differ_by_seed_are_valid_and_round_trip() {
+        let a = EmulatorConfig::draw(1);
+        let b = EmulatorConfig::draw(2);
+        assert_ne!(a, b);
+        assert_eq!(EmulatorConfig::draw(1), a, "the same seed, the same engines");
+        assert_ne!(a, EmulatorConfig::default());
+        let mut triggers = 0;
+        for seed in 0..50 {
+            let drawn = EmulatorConfig::draw(seed);
+            drawn.validate().unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            assert_eq!(EmulatorConfig::from_toml(&drawn.to_toml()).unwrap(), drawn);
+            for c in Carrier::ALL {
+                let m = drawn.model(c);
+                assert!(
+                    (30.0..=250.0).contains(&m.volume.daily_allowance),
+                    "{}",
+                    m.volume.daily_allowance
+                );
+                triggers += usize::from(m.invalid_trigger.is_some()) + usize::from(m.short_trigger.is_some());
+            }
+        }
+        assert!(
+            (75..225).contains(&triggers),
+            "about half the engines have each trigger: {triggers} of 300"
+        );
+    }
+
+    #[test]
+    fn a_daily_invalid_trigger_labels_on_a_few_dead_destinations() {
+        let mut config = EmulatorConfig::default();
+        config.att.invalid_trigger = Some(DailyTrigger {
+            above: 0.10,
+            min_calls: 10.0,
+        });
+        let mut e = Emulator::new(config, 2, 0, 1);
+        // Number 0: 3 dead in 12 calls. Number 1: 1 dead in 12.
+        for i in 0..12 {
+            let dead = |n: i64| {
+                if i < n {
+                    Outcome::InvalidDestination
+                } else {
+                    Outcome::NoAnswer
+                }
+            };
+            e.observe_call(0, Carrier::Att, i * 600, call(dead(3), 0));
+            e.observe_call(1, Carrier::Att, i * 600, call(dead(1), 0));
+        }
+        assert!(e.is_labeled(0, Carrier::Att));
+        assert!(!e.is_labeled(1, Carrier::Att));
+        assert!(!e.is_labeled(0, Carrier::Verizon), "only the engine with the trigger");
     }
 
     #[test]

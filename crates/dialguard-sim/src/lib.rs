@@ -23,6 +23,7 @@ pub mod calibration;
 pub mod callee;
 pub mod dice;
 pub mod emulator;
+pub mod frontier;
 pub mod law;
 pub mod plan;
 pub mod population;
@@ -31,6 +32,7 @@ pub mod scenario;
 pub mod strategy;
 
 pub use emulator::{EmulatorConfig, EngineModel};
+pub use frontier::{CapRun, FIXED_CAPS, Frontier};
 pub use plan::{CapacityPlan, PlanRequest, plan};
 pub use population::{Population, PopulationConfig};
 pub use run::{EventSink, SimError, Simulator, StrategyReport};

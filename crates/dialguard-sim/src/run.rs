@@ -99,7 +99,7 @@ pub struct StrategyReport {
 }
 
 impl StrategyReport {
-    fn new(strategy: StrategyKind) -> StrategyReport {
+    pub(crate) fn new(strategy: StrategyKind) -> StrategyReport {
         StrategyReport {
             strategy,
             calls: 0,
@@ -171,7 +171,13 @@ impl Simulator {
         sink: Option<&'s mut dyn EventSink>,
         progress: &dyn Fn(u32),
     ) -> Result<StrategyReport, SimError> {
-        Campaign::new(self, strategy, sink)?.run(progress)
+        Campaign::new(self, strategy, self.scenario.capped_daily_cap, sink)?.run(progress)
+    }
+
+    /// Runs the `capped` strategy with a daily cap of `cap` rather than the
+    /// scenario's.
+    pub fn run_capped(&self, cap: u32, progress: &dyn Fn(u32)) -> Result<StrategyReport, SimError> {
+        Campaign::new(self, StrategyKind::Capped, cap.max(1), None)?.run(progress)
     }
 
     /// Runs several strategies side by side, each on its own thread.
@@ -298,18 +304,14 @@ impl<'a> Campaign<'a> {
     fn new(
         sim: &'a Simulator,
         strategy: StrategyKind,
+        capped_daily_cap: u32,
         mut sink: Option<&'a mut dyn EventSink>,
     ) -> Result<Self, SimError> {
         let scenario = &sim.scenario;
         let start = scenario.start.as_second();
         let history_from = start - i64::from(scenario.history_days) * DAY;
-        let (dialer, registrations) = Dialer::new(
-            strategy,
-            &sim.population,
-            scenario.capped_daily_cap,
-            &sim.engine,
-            history_from,
-        )?;
+        let (dialer, registrations) =
+            Dialer::new(strategy, &sim.population, capped_daily_cap, &sim.engine, history_from)?;
         if let Some(sink) = sink.as_deref_mut() {
             for event in &registrations {
                 sink.record(event);

@@ -165,3 +165,51 @@ fn plan_sizes_a_pool_for_a_volume() {
         assert!(err.contains("calls_per_day") || err.contains("calls-per-day"), "{err}");
     }
 }
+
+#[test]
+fn frontier_names_the_best_fixed_cap_no_dirtier_than_the_guard() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let frontier = |extra: &[&str]| {
+        let (code, out, err) = run(dialguard(&db)
+            .args(["simulate", "--frontier", "--format", "json"])
+            .args(SMALL)
+            .args(extra));
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    let f = frontier(&[]);
+    let caps = f["caps"].as_array().unwrap();
+    let listed: Vec<u64> = caps.iter().map(|c| c["cap"].as_u64().unwrap()).collect();
+    assert_eq!(listed, [5, 10, 15, 20, 25, 30, 40, 50, 60, 75, 90, 100, 125, 150, 200]);
+    let guard_days = f["guard"]["label_days"].as_f64().unwrap();
+    let eligible: Vec<&Value> = caps
+        .iter()
+        .filter(|c| c["label_days"].as_f64().unwrap() <= guard_days)
+        .collect();
+    let most = eligible.iter().map(|c| c["conversations"].as_u64().unwrap()).max();
+    assert_eq!(f["best"]["conversations"].as_u64(), most, "{f}");
+    if let Some(most) = most {
+        let ratio = f["guard"]["conversations"].as_f64().unwrap() / most.max(1) as f64;
+        assert!((f["ratio"].as_f64().unwrap() - ratio).abs() < 1e-9);
+    }
+
+    // Drawn engines are other engines, the same for the same seed.
+    let drawn = frontier(&["--engines", "random", "--engine-seed", "4"]);
+    assert_ne!(drawn["scenario"]["engines"], f["scenario"]["engines"]);
+    assert_eq!(
+        drawn["scenario"]["engines"],
+        frontier(&["--engines", "random", "--engine-seed", "4"])["scenario"]["engines"]
+    );
+
+    let (code, table, _) = run(dialguard(&db).args(["simulate", "--frontier"]).args(SMALL));
+    assert_eq!(code, 0);
+    assert!(table.contains("capped 200") && table.contains("dialguard"), "{table}");
+    assert!(
+        table.contains("best fixed cap in hindsight") || table.contains("no fixed cap had as few"),
+        "{table}"
+    );
+    let (code, _, err) = run(dialguard(&db).args(["simulate", "--frontier", "--cap", "20"]));
+    assert_ne!(code, 0);
+    assert!(err.contains("--cap"), "{err}");
+}

@@ -16,7 +16,9 @@ use dialguard_core::control::ControlConfig;
 use dialguard_core::engine::EngineConfig;
 use dialguard_core::guard::{DenyReason, GuardConfig};
 use dialguard_sim::plan::{CapacityPlan, PlanRequest, Sizing};
-use dialguard_sim::{EmulatorConfig, EventSink, Scenario, Simulator, StrategyKind, StrategyReport};
+use dialguard_sim::{
+    EmulatorConfig, EventSink, FIXED_CAPS, Frontier, Scenario, Simulator, StrategyKind, StrategyReport,
+};
 use dialguard_store::EventLog;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
@@ -58,9 +60,18 @@ pub struct SimulateArgs {
     /// Make the emulated analytics engines stricter (above 1, e.g. 1.5) or milder (below 1, e.g. 0.67).
     #[arg(long, default_value_t = 1.0)]
     severity: f64,
-    /// The engines' emulation from a TOML file (write the defaults with --print-engines and edit them).
+    /// The engines' emulation from a TOML file (write the defaults with --print-engines and edit them),
+    /// or `random`: three engines drawn from wide ranges by --engine-seed (thresholds, memory, weights,
+    /// allowances, small-sample daily triggers, labels that stay up for weeks), none of them the shipped ones.
     #[arg(long)]
-    engines: Option<PathBuf>,
+    engines: Option<String>,
+    /// With `--engines random`: which draw.
+    #[arg(long, default_value_t = 1)]
+    engine_seed: u64,
+    /// Run the fixed-cap family (caps 5-200 a day per number) beside the dialguard strategy and print
+    /// the best cap in hindsight with no more label-days than dialguard, and the ratio of conversations.
+    #[arg(long, conflicts_with_all = ["record", "strategies", "cap"])]
+    frontier: bool,
     /// Print the emulated engines' configuration as TOML and exit.
     #[arg(long)]
     print_engines: bool,
@@ -152,10 +163,13 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode> {
 }
 
 fn simulate_into(db: &Store, args: SimulateArgs, tenant: &dyn Fn(StrategyKind) -> String) -> Result<ExitCode> {
-    let engines = match &args.engines {
+    let engines = match args.engines.as_deref() {
+        Some("random") => EmulatorConfig::draw(args.engine_seed),
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            EmulatorConfig::from_toml(&text).with_context(|| path.display().to_string())?
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!("reading {path} (--engines takes a TOML file from --print-engines, or `random`)")
+            })?;
+            EmulatorConfig::from_toml(&text).with_context(|| path.to_owned())?
         }
         None => EmulatorConfig::default(),
     }
@@ -194,6 +208,9 @@ fn simulate_into(db: &Store, args: SimulateArgs, tenant: &dyn Fn(StrategyKind) -
         ..EngineConfig::default()
     };
     let sim = Simulator::new(scenario, engine)?;
+    if args.frontier {
+        return frontier(&sim, args.format);
+    }
 
     let bar = ProgressBar::new(u64::from(args.days) * strategies.len() as u64);
     bar.set_style(
@@ -222,6 +239,82 @@ fn simulate_into(db: &Store, args: SimulateArgs, tenant: &dyn Fn(StrategyKind) -
             db,
             strategies.iter().map(|s| tenant(*s)).collect::<Vec<_>>().join(", ")
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `simulate --frontier`: the guard beside every fixed cap of the family.
+fn frontier(sim: &Simulator, format: output::Format) -> Result<ExitCode> {
+    let bar = ProgressBar::new(FIXED_CAPS.len() as u64 + 1);
+    bar.set_style(
+        ProgressStyle::with_template("simulating {wide_bar} {pos}/{len} runs eta {eta}")
+            .expect("the template is valid"),
+    );
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let frontier = sim.frontier(&FIXED_CAPS, threads, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    if format == output::Format::Json {
+        #[derive(Serialize)]
+        struct Report<'a> {
+            scenario: &'a Scenario,
+            #[serde(flatten)]
+            frontier: &'a Frontier,
+        }
+        output::print_json(&Report {
+            scenario: sim.scenario(),
+            frontier: &frontier,
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let guard = &frontier.guard;
+    let mut rows: Vec<[String; 5]> = frontier
+        .caps
+        .iter()
+        .map(|c| {
+            [
+                format!("capped {}", c.cap),
+                c.conversations.to_string(),
+                format!("{:.1}", c.label_days),
+                c.numbers_ever_labeled.to_string(),
+                c.violating_calls.to_string(),
+            ]
+        })
+        .collect();
+    rows.push([
+        "dialguard".into(),
+        guard.conversations.to_string(),
+        format!("{:.1}", guard.label_days),
+        guard.numbers_ever_labeled.to_string(),
+        guard.violating_calls.to_string(),
+    ]);
+    let header = [
+        "strategy",
+        "conversations",
+        "label-days",
+        "numbers ever labeled",
+        "legal violations",
+    ];
+    if format == output::Format::Csv {
+        println!("{}", header.join(","));
+        for row in rows {
+            println!("{}", row.join(","));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut t = table(&header);
+    for row in rows {
+        t.add_row(row.to_vec());
+    }
+    println!("{t}");
+    match (&frontier.best, frontier.ratio) {
+        (Some(best), Some(ratio)) => println!(
+            "best fixed cap in hindsight with no more label-days than dialguard ({:.1}): {} a day, {} conversations ({:.1} label-days); dialguard/cap = {ratio:.2}",
+            guard.label_days, best.cap, best.conversations, best.label_days
+        ),
+        _ => println!(
+            "no fixed cap had as few label-days as dialguard ({:.1}): none of them matches it",
+            guard.label_days
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }

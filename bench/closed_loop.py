@@ -1,0 +1,88 @@
+"""The closed-loop grid: dialguard against the best fixed cap in hindsight.
+
+Each cell is one campaign (45 days, 20 numbers, the default list) run with
+`dialguard simulate --frontier`: the fixed-cap family (5-200 calls a day per
+number) beside the dialguard strategy, in process. The cell's figure is
+dialguard's conversations over those of the best fixed cap with no more
+label-days; a cell where no cap was as clean as dialguard has no ratio and
+is counted apart. Cells: the shipped emulator at severities 0.5, 0.75, 1,
+1.5 and 2, and engines drawn at random (`--engines random --engine-seed N`,
+N = 1..DRAWS), each with seeds 1..SEEDS.
+
+Prints every cell, then the worst and the median cell, numbers ever labeled
+(the most in any cell, as a share of the pool) and legal violations, for
+each variant: the profile caps (the default) and `--closed-loop`.
+
+Usage: python3 bench/closed_loop.py [DRAWS] [SEEDS] [VARIANT...]
+       (defaults 10, 3, and both variants: profile closed_loop)
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+BIN = os.path.join(os.path.dirname(__file__), "..", "target", "release", "dialguard")
+SEVERITIES = [0.5, 0.75, 1.0, 1.5, 2.0]
+VARIANTS = {"profile": [], "closed_loop": ["--closed-loop"]}
+
+
+def cell(db, engine_args, seed, variant_args):
+    out = subprocess.run(
+        [BIN, "simulate", "--db", db, "--frontier", "--format", "json", "--seed", str(seed)]
+        + engine_args
+        + variant_args,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout)
+
+
+def main():
+    draws = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    seeds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    variants = sys.argv[3:] or list(VARIANTS)
+    engines = [(f"severity {s}", ["--severity", str(s)]) for s in SEVERITIES]
+    engines += [(f"random {n}", ["--engines", "random", "--engine-seed", str(n)]) for n in range(1, draws + 1)]
+    db = os.path.join(tempfile.mkdtemp(), "grid.db")
+    summary = {}
+    for variant in variants:
+        ratios, none, labeled, violations = [], [], 0, 0
+        print(f"== {variant}")
+        for name, engine_args in engines:
+            for seed in range(1, seeds + 1):
+                f = cell(db, engine_args, seed, VARIANTS[variant])
+                g = f["guard"]
+                best = f["best"]
+                pool = f["scenario"]["population"]["numbers"]
+                labeled = max(labeled, g["numbers_ever_labeled"] / pool)
+                violations += g["violating_calls"]
+                where = f"{name}, seed {seed}"
+                if f["ratio"] is None:
+                    none.append(where)
+                    verdict = "no cap as clean"
+                else:
+                    ratios.append((f["ratio"], where))
+                    verdict = f"cap {best['cap']}: {best['conversations']} / {best['label_days']:.1f} -> {f['ratio']:.2f}"
+                print(
+                    f"{where:22} dialguard {g['conversations']:5} / {g['label_days']:7.1f} label-days,"
+                    f" {g['numbers_ever_labeled']:2} labeled; {verdict}",
+                    flush=True,
+                )
+        ratios.sort()
+        summary[variant] = {
+            "cells": len(ratios) + len(none),
+            "worst": ratios[0] if ratios else None,
+            "median": statistics.median(r for r, _ in ratios) if ratios else None,
+            "no_cap_as_clean": len(none),
+            "most_numbers_ever_labeled": labeled,
+            "legal_violations": violations,
+        }
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
