@@ -565,12 +565,17 @@ impl Engine {
 
     /// Rest is over: calls resume, unless a carrier still shows a label, in
     /// which case calling would only confirm it and the rest starts again.
+    ///
+    /// Only a label observed during the rest counts: the one that started
+    /// it is why the number rested, not news that it still shows, so with
+    /// no one checking, the plan moves by the calendar.
     fn end_rest(&self, plan: &Plan, number: E164, due: Timestamp) -> Vec<StateChanged> {
+        let rest_from = plan.rest_from();
         let showing: Vec<String> = self
             .labels
             .current(number, due)
             .into_iter()
-            .filter(CarrierLabel::is_labeled)
+            .filter(|l| l.is_labeled() && l.observed_at > rest_from)
             .map(|l| format!("{} ({})", l.carrier.as_str(), l.label.unwrap_or_default()))
             .collect();
         if showing.is_empty() {
@@ -685,6 +690,12 @@ impl Engine {
         self.dirty.remove(&number);
         self.urgent.remove(&number);
         let mut assessment = risk::assess(&self.ledger, &self.labels, &self.config.risk, number, now);
+        if !self.label_since_state_began(number, now) {
+            // The label showing was observed before the number's present
+            // state began: that state (a rest ended by the calendar, an
+            // operator's return to service) already answered it.
+            assessment.triggers.retain(|t| t.rule != risk::TriggerRule::Label);
+        }
         let mut held = Vec::new();
         if self.config.control.enabled {
             // With the closed loop on, only evidence that an engine acted (a
@@ -761,6 +772,16 @@ impl Engine {
             Some(open) => open.ordinal,
             None => r.plans.len() as u32 + 1,
         })
+    }
+
+    /// Whether a carrier shows the number labeled on an observation made
+    /// since its present state began.
+    fn label_since_state_began(&self, number: E164, now: Timestamp) -> bool {
+        let since = self.lifecycle.record(number).map(|r| r.since);
+        self.labels
+            .current(number, now)
+            .iter()
+            .any(|l| l.is_labeled() && since.is_none_or(|s| l.observed_at >= s))
     }
 
     /// The closed loop's caps for the number now, under the guard's

@@ -236,9 +236,32 @@ fn a_label_during_the_limited_phase_restarts_the_rest() {
 }
 
 #[test]
+fn a_rest_ends_by_the_calendar_when_nobody_checks_the_label() {
+    let start = t("2025-01-06T15:00:00Z");
+    let mut life = Life::new(quiet_engine(), start);
+    for d in 1..=35 {
+        let got = life.live_day(d);
+        let want = if d < 30 {
+            NumberState::Resting
+        } else {
+            NumberState::RehabLimited
+        };
+        assert_eq!(
+            got.state,
+            want,
+            "day {d}: no observation since the label that started the rest; {:?}",
+            life.plan().plan.setbacks
+        );
+    }
+    assert!(life.plan().plan.setbacks.is_empty(), "{:?}", life.plan().plan.setbacks);
+}
+
+#[test]
 fn a_label_still_showing_when_rest_ends_starts_the_rest_again() {
     let start = t("2025-01-06T15:00:00Z");
     let mut life = Life::new(quiet_engine(), start);
+    // A test call during the rest still finds the label.
+    life.apply(label(A, Carrier::Att, Some("Spam Likely"), start + day(25)));
     for d in 1..=31 {
         let got = life.live_day(d);
         assert_eq!(got.state, NumberState::Resting, "day {d}");
