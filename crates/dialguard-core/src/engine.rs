@@ -366,7 +366,14 @@ impl Engine {
         }
         let figures = crate::control::figures(&self.ledger, self.control.config(), number, observed.at, true);
         if labeled {
-            self.control.label(number, observed.carrier, observed.at, &figures);
+            let calling = self
+                .lifecycle
+                .numbers()
+                .into_iter()
+                .filter(|n| self.lifecycle.state(*n).is_some_and(NumberState::may_call))
+                .count();
+            self.control
+                .label(number, observed.carrier, observed.at, &figures, calling);
         } else {
             self.control.clean(observed.carrier, observed.at, &figures);
         }

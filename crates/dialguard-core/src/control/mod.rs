@@ -138,7 +138,7 @@ pub struct ControlConfig {
     /// A scout's daily cap is at most this share above the highest
     /// recency-weighted calls per day any number was observed clean at in
     /// the last `proof_days`; the other numbers' caps stay at that proven
-    /// level. Default 0.3. Because the weighted rate lags the daily volume
+    /// level. Default 0.4. Because the weighted rate lags the daily volume
     /// by days, as an accumulating engine's evidence does, a scout reaches
     /// an engine's line days before the rest of the pool.
     pub probe_step: f64,
@@ -153,6 +153,20 @@ pub struct ControlConfig {
     pub prior_spread: f64,
     /// The same for shares, which live in 0-1. Default 1.6.
     pub share_spread: f64,
+    /// Every new label on a calling number multiplies every number's cap by
+    /// this (in a pool of `squeeze_numbers` calling numbers; by a
+    /// proportionally smaller step in a larger one). Default 0.85. The
+    /// lines say where an engine draws its line; this says that the pool as
+    /// a whole is being labeled faster than the lines explain, which is
+    /// what happens when a level proven clean on lighter traffic is too
+    /// much for this campaign's.
+    pub squeeze: f64,
+    /// The pool size at which one label takes the whole `squeeze` step.
+    /// Default 20.
+    pub squeeze_numbers: u32,
+    /// The share of the caps given back per day without a new label.
+    /// Default 0.03: a halving is undone in about two and a half weeks.
+    pub squeeze_recovery_per_day: f64,
     /// Half-life of the recency-weighted calls per day, in days. Default 5:
     /// engines let evidence fade over days to weeks.
     pub memory_days: f64,
@@ -171,11 +185,14 @@ impl Default for ControlConfig {
             caution: 0.2,
             margin: 0.15,
             label_risk: 0.002,
-            probe_step: 0.3,
+            probe_step: 0.4,
             scout_every: 5,
             proof_days: 7,
             prior_spread: 2.5,
             share_spread: 1.6,
+            squeeze: 0.75,
+            squeeze_numbers: 20,
+            squeeze_recovery_per_day: 0.03,
             memory_days: 5.0,
             min_share_calls: 12,
             min_daily: 8,
@@ -232,6 +249,9 @@ pub struct Controller {
     /// `lines[carrier * 8 + metric]`.
     lines: Vec<Line>,
     last_label: [Option<LabelNote>; 3],
+    /// The share of their caps every number keeps after recent labels, as of
+    /// an instant (it recovers with time from there).
+    squeezed: Option<(Timestamp, f64)>,
     /// `(instant, recency-weighted calls per day)` of clean observations,
     /// newest last, kept for `proof_days`.
     proven: Vec<(Timestamp, f64)>,
@@ -257,6 +277,7 @@ impl Controller {
             config,
             lines,
             last_label: [None, None, None],
+            squeezed: None,
             proven: Vec::new(),
         }
     }
@@ -291,10 +312,23 @@ impl Controller {
         }
     }
 
-    /// A carrier newly labeled `number` at `at`, with these figures. The
-    /// label is shared out over the metrics by how well the others already
-    /// explain it.
-    pub fn label(&mut self, number: E164, carrier: Carrier, at: Timestamp, f: &Figures) {
+    /// The share of its caps every number keeps at `now` after the recent
+    /// labels (1 when none squeezed them).
+    pub fn squeeze(&self, now: Timestamp) -> f64 {
+        self.squeezed.map_or(1.0, |(at, share)| {
+            let days = (now.as_second() - at.as_second()).max(0) as f64 / 86_400.0;
+            (share + self.config.squeeze_recovery_per_day * days).min(1.0)
+        })
+    }
+
+    /// A carrier newly labeled `number` at `at`, with these figures, in a
+    /// tenant with `calling` numbers able to call. The label is shared out
+    /// over the metrics by how well the others already explain it, and
+    /// squeezes every number's cap.
+    pub fn label(&mut self, number: E164, carrier: Carrier, at: Timestamp, f: &Figures, calling: usize) {
+        let reference = f64::from(self.config.squeeze_numbers.max(1));
+        let step = (1.0 - self.config.squeeze.clamp(0.0, 1.0)) * (reference / calling.max(1) as f64).min(1.0);
+        self.squeezed = Some((at, self.squeeze(at) * (1.0 - step)));
         let risks: Vec<(Metric, f64, f64)> = Metric::ALL
             .iter()
             .filter_map(|m| f.get(*m).map(|x| (*m, x, self.line(carrier, *m).risk(x))))
@@ -437,7 +471,9 @@ impl Controller {
         }
         let mut probe = None;
         let scout = self.is_scout(number, now);
-        if let Some(proven) = self.proven_volume(now) {
+        // A level proven on nearly idle numbers says nothing about volume:
+        // a new tenant's first checks must not hold it to a trickle.
+        if let Some(proven) = self.proven_volume(now).filter(|p| *p >= f64::from(config.min_daily)) {
             let step = if scout { config.probe_step } else { 0.0 };
             let limit = proven * (1.0 + step) + 1.0;
             if limit < daily {
@@ -446,7 +482,8 @@ impl Controller {
                 probe = Some(proven);
             }
         }
-        let daily = daily.max(f64::from(config.min_daily)).floor() as u32;
+        let squeeze = self.squeeze(now);
+        let daily = (daily * squeeze).max(f64::from(config.min_daily)).floor() as u32;
         let mut hourly = f64::from(ceiling_hourly);
         for carrier in Carrier::ALL {
             if observed(carrier, Metric::PeakHour) {

@@ -86,7 +86,7 @@ fn a_label_cuts_every_numbers_cap_below_the_volume_it_happened_at() {
     let before = c.steer(number(), &quiet, day, 30, 400);
     let hot = figures(&[(Metric::Calls24h, 95.0), (Metric::CallsPerDay, 90.0)]);
     for _ in 0..3 {
-        c.label(number(), Carrier::Verizon, day, &hot);
+        c.label(number(), Carrier::Verizon, day, &hot, 20);
     }
     c.refresh();
     let after = c.steer(number(), &quiet, day, 30, 400);
@@ -110,7 +110,7 @@ fn a_number_is_stopped_within_the_day_when_its_dead_destinations_near_the_learne
     }
     for _ in 0..4 {
         let f = figures(&[(Metric::Calls24h, 40.0), (Metric::InvalidShare, 0.15)]);
-        c.label(number(), Carrier::Att, day, &f);
+        c.label(number(), Carrier::Att, day, &f, 20);
     }
     c.refresh();
     let calm = figures(&[(Metric::Calls24h, 30.0), (Metric::InvalidShare, 0.033)]);
@@ -138,6 +138,7 @@ fn every_cap_explains_itself() {
         Carrier::Tmobile,
         day,
         &figures(&[(Metric::Complaints7d, 4.0)]),
+        20,
     );
     c.refresh();
     for f in &cases {
@@ -146,4 +147,28 @@ fn every_cap_explains_itself() {
         assert!(!s.why.is_empty());
         assert!(s.hourly >= 1 && s.hourly <= s.daily.max(1), "{s:?}");
     }
+}
+
+#[test]
+fn labels_squeeze_every_cap_in_proportion_to_the_pool_and_clean_days_give_it_back() {
+    let day = t("2026-01-05T12:00:00Z");
+    let quiet = figures(&[(Metric::Calls24h, 0.0)]);
+    let mut small = controller();
+    let mut large = controller();
+    let before = small.squeeze(day);
+    assert_eq!(before, 1.0);
+    small.label(number(), Carrier::Att, day, &quiet, 20);
+    large.label(number(), Carrier::Att, day, &quiet, 200);
+    let (s, l) = (small.squeeze(day), large.squeeze(day));
+    assert!((s - 0.75).abs() < 1e-9, "{s}");
+    assert!((l - 0.975).abs() < 1e-9, "ten times the pool, a tenth of the step: {l}");
+    small.label(number(), Carrier::Att, day, &quiet, 20);
+    assert!((small.squeeze(day) - 0.5625).abs() < 1e-9, "labels compound");
+    let week = day + jiff::SignedDuration::from_hours(24 * 7);
+    assert!((small.squeeze(week) - (0.5625 + 0.21)).abs() < 1e-9);
+    assert_eq!(small.squeeze(week + jiff::SignedDuration::from_hours(24 * 30)), 1.0);
+    // The caps follow.
+    let open = |c: &Controller, at| c.steer(number(), &quiet, at, 30, 150).daily;
+    small.refresh();
+    assert!(open(&small, day) < open(&controller(), day));
 }
