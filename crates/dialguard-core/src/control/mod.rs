@@ -546,6 +546,14 @@ impl Controller {
                 format!("cap {daily}: the configured ceiling; every learned line is above it"),
             ),
         };
+        let why = if squeeze < 1.0 {
+            format!(
+                "{why}; squeezed to {:.0} % after recent labels in the pool",
+                squeeze * 100.0
+            )
+        } else {
+            why
+        };
         Steer {
             daily,
             hourly,

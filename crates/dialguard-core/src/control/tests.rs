@@ -171,4 +171,6 @@ fn labels_squeeze_every_cap_in_proportion_to_the_pool_and_clean_days_give_it_bac
     let open = |c: &Controller, at| c.steer(number(), &quiet, at, 30, 150).daily;
     small.refresh();
     assert!(open(&small, day) < open(&controller(), day));
+    let why = small.steer(number(), &quiet, day, 30, 150).why;
+    assert!(why.contains("squeezed to 56 %"), "{why}");
 }
