@@ -134,7 +134,13 @@ impl E164 {
 
 /// Strips `tel:` / `sip:` schemes, the `@host` part and `;params`.
 fn strip_uri(text: &str) -> &str {
-    let lower_starts = |p: &str| text.len() >= p.len() && text[..p.len()].eq_ignore_ascii_case(p);
+    // Bytes, not `str` slices: the text may start with a multi-byte
+    // character, and the schemes are ASCII.
+    let lower_starts = |p: &str| {
+        text.as_bytes()
+            .get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))
+    };
     let rest = if lower_starts("tel:") {
         &text[4..]
     } else if lower_starts("sips:") {
@@ -277,6 +283,28 @@ mod tests {
         // An unassigned area code.
         check("+19995550100", Err("invalid"));
         check("+1415555010", Err("invalid"));
+    }
+
+    #[test]
+    fn text_in_any_script_is_an_error_not_a_crash() {
+        // Each of these once panicked inside the URI scheme check.
+        for text in ["ééé", "١٤١٥", "é", "日本語の番号", "sïp:1"] {
+            assert!(E164::parse(text).is_err(), "{text:?}");
+        }
+        // Not a scheme we know: the library reads the digits out of it.
+        assert!(E164::parse("tél:+14155550100").is_ok());
+        // A scheme followed by any text is still read as a URI.
+        assert!(E164::parse("sip:éé@host").is_err());
+        check("TEL:+14155550100", Ok(("+14155550100", Validity::Valid)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_arbitrary_unicode_never_panics(text in "\\PC{0,24}") {
+            let _ = E164::parse(&text);
+            let _ = E164::parse(&format!("sip:{text}"));
+            let _ = E164::parse(&format!("+1{text}"));
+        }
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! Only the first kilobyte is examined, so a large file is never held in
 //! memory: the bytes read for the look are put back in front of the rest of
 //! the stream. A UTF-8 byte-order mark is dropped here, once, for every
-//! format.
+//! format, and a file whose lines end in a bare carriage return (as classic
+//! Mac OS and some spreadsheet exports write them) is read with line feeds,
+//! so every format's line reader sees its rows.
 
 use std::io::{Chain, Cursor, Read};
 
@@ -17,7 +19,7 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// A file that passed the first look, ready to be parsed from its start
 /// (after any byte-order mark).
 pub(crate) struct Opened<R> {
-    pub reader: Chain<Cursor<Vec<u8>>, R>,
+    pub reader: Chain<Cursor<Vec<u8>>, LineEnds<R>>,
     /// The first byte that is not white space, if the first kilobyte has one.
     pub first_byte: Option<u8>,
 }
@@ -59,10 +61,39 @@ pub(crate) fn open<R: Read>(mut input: R) -> Result<Opened<R>, FileError> {
     if first_byte.is_none() && whole_file {
         return Err(FileError::Empty);
     }
+    // Carriage returns and no line feed in the first kilobyte: the lines
+    // end in bare carriage returns.
+    let cr_only = head.contains(&b'\r') && !head.contains(&b'\n');
+    if cr_only {
+        to_line_feeds(&mut head);
+    }
     Ok(Opened {
-        reader: Cursor::new(head).chain(input),
+        reader: Cursor::new(head).chain(LineEnds { inner: input, cr_only }),
         first_byte,
     })
+}
+
+/// The rest of a file after its first look, with bare carriage returns read
+/// as line feeds when the file's lines end in them.
+pub(crate) struct LineEnds<R> {
+    inner: R,
+    cr_only: bool,
+}
+
+impl<R: Read> Read for LineEnds<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if self.cr_only {
+            to_line_feeds(&mut buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+fn to_line_feeds(bytes: &mut [u8]) {
+    for b in bytes.iter_mut().filter(|b| **b == b'\r') {
+        *b = b'\n';
+    }
 }
 
 #[cfg(test)]
@@ -88,6 +119,20 @@ mod tests {
             first_look(b"\xEF\xBB\xBF  [1]").unwrap(),
             (Some(b'['), b"  [1]".to_vec())
         );
+    }
+
+    #[test]
+    fn bare_carriage_returns_are_read_as_line_feeds() {
+        let (_, rest) = first_look(b"a,b\r1,2\r3,4\r").unwrap();
+        assert_eq!(rest, b"a,b\n1,2\n3,4\n");
+        // Past the first kilobyte too.
+        let mut long = b"h\r".to_vec();
+        long.extend(std::iter::repeat_n(b"x,y\r".as_slice(), 600).flatten());
+        let (_, rest) = first_look(&long).unwrap();
+        assert!(!rest.contains(&b'\r') && rest.iter().filter(|b| **b == b'\n').count() == 601);
+        // CRLF files are left alone.
+        let (_, rest) = first_look(b"a,b\r\n1,2\r\n").unwrap();
+        assert_eq!(rest, b"a,b\r\n1,2\r\n");
     }
 
     #[test]

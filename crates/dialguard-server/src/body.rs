@@ -85,6 +85,9 @@ impl<'a> Fields<'a> {
     pub fn optional_str(&self, key: &str) -> Result<Option<&'a str>, ApiError> {
         match self.value(key) {
             None => Ok(None),
+            // A NUL is no character of any name, number or id, and some
+            // stores refuse it: the request is wrong, not the server busy.
+            Some(Value::String(s)) if s.contains('\0') => Err(self.error(key, "holds a NUL character (\\u0000)")),
             Some(Value::String(s)) => Ok(Some(s.as_str())),
             Some(other) => Err(self.error(key, format!("must be a string, not {}", describe(other)))),
         }
@@ -168,10 +171,12 @@ impl<'a> Fields<'a> {
 /// An RFC 3339 instant, or why the text is not one (worded to follow the
 /// field's name).
 pub fn parse_instant(text: &str) -> Result<Timestamp, String> {
-    let instant: Timestamp = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("{text:?} is not an RFC 3339 instant with an offset (e.g. {INSTANT_EXAMPLE})"))?;
+    let not_an_instant = || format!("{text:?} is not an RFC 3339 instant with an offset (e.g. {INSTANT_EXAMPLE})");
+    let trimmed = text.trim();
+    if !has_rfc3339_offset(trimmed) {
+        return Err(not_an_instant());
+    }
+    let instant: Timestamp = trimmed.parse().map_err(|_| not_an_instant())?;
     if !(dialguard_store::EARLIEST..=dialguard_store::LATEST).contains(&instant) {
         return Err(format!(
             "{text:?} is outside the instants the log stores ({} to {})",
@@ -180,6 +185,22 @@ pub fn parse_instant(text: &str) -> Result<Timestamp, String> {
         ));
     }
     Ok(instant)
+}
+
+/// Whether `text` ends in an offset RFC 3339 allows: `Z`, or `+hh:mm` /
+/// `-hh:mm` with hours to 23 and minutes to 59. The instant parser alone
+/// also takes `+25:00`, offsets without the colon and time-zone
+/// annotations, which other systems read differently or not at all.
+fn has_rfc3339_offset(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.last().is_some_and(|b| b.eq_ignore_ascii_case(&b'Z')) {
+        return true;
+    }
+    let Some(&[sign, h1, h2, b':', m1, m2]) = bytes.len().checked_sub(6).map(|at| &bytes[at..]) else {
+        return false;
+    };
+    let two = |a: u8, b: u8| (a.is_ascii_digit() && b.is_ascii_digit()).then(|| (a - b'0') * 10 + (b - b'0'));
+    matches!(sign, b'+' | b'-') && two(h1, h2).is_some_and(|h| h <= 23) && two(m1, m2).is_some_and(|m| m <= 59)
 }
 
 /// A number in E.164 (or any shape [`E164::parse`] reads), or why not.
@@ -212,6 +233,38 @@ mod tests {
     fn field_error(result: Result<impl std::fmt::Debug, ApiError>) -> (String, String) {
         let e = result.expect_err("expected an error");
         (e.field.unwrap_or_default(), e.message)
+    }
+
+    #[test]
+    fn instants_take_only_the_offsets_rfc_3339_allows() {
+        for good in [
+            "2026-03-02T09:15:01Z",
+            "2026-03-02T09:15:01z",
+            "2026-03-02T09:15:01.250Z",
+            "2026-03-02T04:15:01-05:00",
+            "2026-03-02T23:15:01+23:59",
+            " 2026-03-02T09:15:01+00:00 ",
+        ] {
+            assert!(parse_instant(good).is_ok(), "{good}");
+        }
+        assert_eq!(
+            parse_instant("2026-03-02T04:15:01-05:00").unwrap(),
+            parse_instant("2026-03-02T09:15:01Z").unwrap()
+        );
+        for bad in [
+            "2026-03-02T09:15:01+25:00",
+            "2026-03-02T09:15:01+24:00",
+            "2026-03-02T09:15:01+05:60",
+            "2026-03-02T09:15:01+0500",
+            "2026-03-02T09:15:01",
+            "2026-03-02T09:15:01-05:00[America/New_York]",
+            "2026-03-02T09:15:01+5:00",
+            "+05:00",
+            "",
+        ] {
+            let why = parse_instant(bad).expect_err(bad);
+            assert!(why.contains("not an RFC 3339 instant"), "{bad}: {why}");
+        }
     }
 
     #[test]

@@ -459,6 +459,48 @@ fn a_signed_twilio_callback_is_recorded_and_a_forged_one_refused() {
 }
 
 #[test]
+fn a_twilio_callback_with_an_overflowing_duration_or_a_nul_is_a_named_400() {
+    // Open server, no [[twilio]]: callbacks are taken unsigned.
+    let server = TestServer::start();
+    register(&server, "+14155550100", "sales");
+    let url = server.url("/v1/webhooks/twilio");
+    let send = |pairs: &[(&str, &str)]| {
+        json(
+            server
+                .client()
+                .post(&url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form(pairs))
+                .send()
+                .unwrap(),
+        )
+    };
+    let call = |sid: &'static str, duration: &'static str| {
+        vec![
+            ("CallSid", sid),
+            ("From", "+14155550100"),
+            ("To", "+12125550123"),
+            ("Direction", "outbound-api"),
+            ("CallStatus", "completed"),
+            ("CallDuration", duration),
+            ("Timestamp", "Mon, 02 Mar 2026 15:04:05 +0000"),
+        ]
+    };
+    for duration in ["99999999999999999999", "-5", "1.5", "9223372036854775807"] {
+        let (status, body) = send(&call("CA1", duration));
+        assert_eq!(
+            (status, body["field"].as_str()),
+            (400, Some("CallDuration")),
+            "{duration}: {body}"
+        );
+    }
+    let (status, body) = send(&call("CA\u{0}1", "5"));
+    assert_eq!((status, body["field"].as_str()), (400, Some("CallSid")), "{body}");
+    // The server still answers, and a good callback after them lands.
+    assert_eq!(send(&call("CA2", "5")), (200, json!({"accepted": 1, "duplicates": 0})));
+}
+
+#[test]
 fn a_signed_telnyx_hangup_is_recorded_and_other_events_are_acknowledged() {
     let signing = SigningKey::from_bytes(&[42u8; 32]);
     let public = base64::engine::general_purpose::STANDARD.encode(signing.verifying_key().to_bytes());

@@ -52,3 +52,37 @@ fn text_that_turns_binary_after_the_first_kilobyte_is_row_errors_not_a_panic() {
     assert_eq!(summary.rows as usize, results.len());
     assert!(summary.events >= 9);
 }
+
+#[test]
+fn bare_carriage_return_line_ends_read_the_same_in_every_line_format() {
+    let generic = Options {
+        map: Some(
+            "id=Call ID,from=Caller,to=Dialed,started_at=Start,answered_at=Answer,ended_at=End,outcome=Result,sip_code=SIP"
+                .parse::<ColumnMap>()
+                .unwrap(),
+        ),
+        ..Options::default()
+    };
+    for (format, path, options) in [
+        (Format::Freeswitch, "freeswitch/Master.csv", Options::default()),
+        (Format::Asterisk, "asterisk/Master.csv", Options::default()),
+        (Format::Ftc, "ftc/complaints.csv", Options::default()),
+        (Format::Twilio, "twilio/calls.csv", Options::default()),
+        (Format::Generic, "generic/calls.csv", generic),
+    ] {
+        let lf = fixture(path);
+        // Whatever the fixture's own line ends (some are CRLF), bare CRs.
+        let cr: Vec<u8> = lf
+            .iter()
+            .filter(|&&b| b != b'\r')
+            .map(|&b| if b == b'\n' { b'\r' } else { b })
+            .collect();
+        let lines = |bytes: &[u8]| -> Vec<String> {
+            let (results, _) = read_file(format, bytes, &options).unwrap();
+            results.iter().map(super::render).collect()
+        };
+        let want = lines(&lf);
+        assert!(want.len() > 2, "{path}");
+        assert_eq!(lines(&cr), want, "{path} with bare carriage returns");
+    }
+}

@@ -104,6 +104,12 @@ pub async fn status_callback(
     let tenant = state
         .tenant(&tenant_name)
         .ok_or_else(|| ApiError::unavailable(format!("tenant {tenant_name} is not loaded")))?;
+    if let Some((name, _)) = params.iter().find(|(_, v)| v.contains('\0')) {
+        return Err(ApiError::field(
+            name.clone(),
+            format!("{name} holds a NUL character: the callback is not one Twilio sends"),
+        ));
+    }
     let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let status = get("CallStatus").unwrap_or_default().trim().to_ascii_lowercase();
     if matches!(
@@ -116,10 +122,23 @@ pub async fn status_callback(
         Some(text) => parse_rfc2822(text).map_err(|why| ApiError::field("Timestamp", format!("Timestamp {why}")))?,
         None => tenant.clock.now(),
     };
-    let duration = get("CallDuration")
-        .and_then(|d| d.trim().parse::<i64>().ok())
-        .unwrap_or(0);
-    let started = ended - SignedDuration::from_secs(duration.max(0));
+    let duration = match get("CallDuration").map(str::trim).filter(|d| !d.is_empty()) {
+        None => 0,
+        Some(text) => text.parse::<u32>().map_err(|_| {
+            ApiError::field(
+                "CallDuration",
+                format!("CallDuration {text:?} is not a whole number of seconds"),
+            )
+        })?,
+    };
+    let started = ended
+        .checked_sub(SignedDuration::from_secs(i64::from(duration)))
+        .map_err(|_| {
+            ApiError::field(
+                "CallDuration",
+                format!("CallDuration {duration} reaches before any instant"),
+            )
+        })?;
     let record = serde_json::json!({
         "sid": get("CallSid"),
         "from": get("From"),
