@@ -11,10 +11,11 @@ N = 1..DRAWS), each with seeds 1..SEEDS.
 
 Prints every cell, then the worst and the median cell, numbers ever labeled
 (the most in any cell, as a share of the pool) and legal violations, for
-each variant: the profile caps (the default) and `--closed-loop`.
+each variant: the closed loop (the default) and `--open-loop`, the profiles'
+allowances.
 
 Usage: python3 bench/closed_loop.py [DRAWS] [SEEDS] [VARIANT...]
-       (defaults 10, 3, and both variants: profile closed_loop)
+       (defaults 10, 3, and both variants: closed_loop open_loop)
 """
 
 import json
@@ -26,7 +27,7 @@ import tempfile
 
 BIN = os.path.join(os.path.dirname(__file__), "..", "target", "release", "dialguard")
 SEVERITIES = [0.5, 0.75, 1.0, 1.5, 2.0]
-VARIANTS = {"profile": [], "closed_loop": ["--closed-loop"]}
+VARIANTS = {"closed_loop": [], "open_loop": ["--open-loop"]}
 
 
 def cell(db, engine_args, seed, variant_args):

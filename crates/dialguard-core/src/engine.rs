@@ -351,7 +351,8 @@ impl Engine {
     /// traffic); nor does anything about a number that is not calling.
     fn learn_from_observation(&mut self, observed: &LabelObserved) {
         let number = observed.number;
-        let calling = self.lifecycle.state(number).is_some_and(NumberState::may_call);
+        let state = self.lifecycle.state(number);
+        let calling = state.is_some_and(NumberState::may_call);
         if !self.config.control.enabled || !calling {
             return;
         }
@@ -366,6 +367,12 @@ impl Engine {
         }
         let figures = crate::control::figures(&self.ledger, self.control.config(), number, observed.at, true);
         if labeled {
+            if !matches!(state, Some(NumberState::Active | NumberState::Watch)) {
+                // A number in a plan's phase calls at the plan's small caps:
+                // a label then is the engine remembering what came before,
+                // not a line drawn at today's volume.
+                return;
+            }
             let calling = self
                 .lifecycle
                 .numbers()
@@ -723,6 +730,13 @@ impl Engine {
             if let Some(rule) = held.iter().find(|t| t.rule != risk::TriggerRule::Score) {
                 let calls = self.ledger.window_counts(number, now, Window::Day).attempts;
                 steer.hold(calls, &rule.state_change(number, now).reason);
+            } else if !steer.stopped
+                && let Some(state) = self.lifecycle.state(number).filter(|s| s.is_plan_phase())
+            {
+                // The plan's phase caps a warming or recovering number's day
+                // (the guard applies them under these caps); the learned
+                // lines only stop it early.
+                steer.defer_to_phase(state, self.config.guard.hourly_cap, self.config.guard.daily_cap);
             }
             self.guard.set_caps(number, steer.hourly, steer.daily);
             self.steers.insert(number, steer);

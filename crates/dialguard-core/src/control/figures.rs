@@ -13,6 +13,13 @@ use crate::number::E164;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Figures {
     values: [Option<f64>; 8],
+    /// Recency-weighted calls a day that were not engaged conversations
+    /// (unanswered, dead, or answered for under `engaged_secs`): the calls
+    /// an engine holds against a number. Not a line of its own; a clean
+    /// observation proves this strain, whatever mix of calls carried it.
+    pub strain: Option<f64>,
+    /// The recency-weighted share of calls that strain the number.
+    pub strain_share: Option<f64>,
 }
 
 impl Figures {
@@ -34,11 +41,12 @@ pub fn figures(ledger: &Ledger, config: &ControlConfig, number: E164, at: Timest
     let calls = f64::from(day.attempts);
     f.set(Metric::Calls24h, Some(calls));
     let memory = memory(ledger, config);
-    let weighted = ledger.decayed(number, at, &memory).attempts;
-    f.set(
-        Metric::CallsPerDay,
-        Some(weighted * std::f64::consts::LN_2 / config.memory_days.max(0.1)),
-    );
+    let decayed = ledger.decayed(number, at, &memory);
+    let per_day = std::f64::consts::LN_2 / config.memory_days.max(0.1);
+    f.set(Metric::CallsPerDay, Some(decayed.attempts * per_day));
+    let engaged = (decayed.answered - decayed.unengaged).clamp(0.0, decayed.attempts);
+    f.strain = Some((decayed.attempts - engaged) * per_day);
+    f.strain_share = (decayed.attempts > 0.0).then(|| 1.0 - engaged / decayed.attempts);
     let enough = day.attempts >= config.min_share_calls.max(1);
     let share = |part: u32, whole: u32| (whole > 0).then(|| f64::from(part) / f64::from(whole));
     if enough {
@@ -63,14 +71,13 @@ pub fn figures(ledger: &Ledger, config: &ControlConfig, number: E164, at: Timest
     f
 }
 
-/// The recency weighting of the calls-per-day figure. Only its attempts are
-/// read, so the outcome thresholds are the ledger's own and do not matter.
+/// The recency weighting of the calls-per-day and strain figures.
 fn memory(ledger: &Ledger, config: &ControlConfig) -> DecayConfig {
     let metrics = ledger.config();
     DecayConfig {
         half_life_secs: (config.memory_days.max(0.1) * 86_400.0) as i64,
         short_call_secs: metrics.short_call_secs,
-        engagement_secs: metrics.short_call_secs,
+        engagement_secs: config.engaged_secs,
         repeat_calls_per_day: 3,
         calling_hours: (8, 21),
     }

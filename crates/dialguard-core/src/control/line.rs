@@ -33,7 +33,7 @@ const SPAN: f64 = 12.0;
 /// The chance any one observation is wrong (a label from a cause no metric
 /// sees, a clean test call that missed a label): no single observation can
 /// rule a line out entirely.
-const NOISE: f64 = 0.03;
+const NOISE: f64 = 0.005;
 /// Points of the cached risk table, over the same span as the lines and a
 /// little beyond.
 const TABLE: usize = 96;
@@ -112,24 +112,30 @@ impl Line {
 
     /// A clean observation with figure `x`.
     pub fn clean(&mut self, x: f64) {
-        self.cleans += 1;
-        self.update(x, |past| 1.0 - past);
+        if self.update(x, |past| 1.0 - past) {
+            self.cleans += 1;
+        }
     }
 
     /// A new label with figure `x`, where `others_under` is the chance every
     /// other metric was under its line (1 when this one alone could explain
     /// it, 0 when another surely does).
     pub fn label(&mut self, x: f64, others_under: f64) {
-        self.labels += 1;
         let q = others_under.clamp(0.0, 1.0);
-        self.update(x, |past| 1.0 - (1.0 - past) * q);
+        if self.update(x, |past| 1.0 - (1.0 - past) * q) {
+            self.labels += 1;
+        }
     }
 
-    fn update(&mut self, x: f64, likelihood: impl Fn(f64) -> f64) {
+    /// Folds in one observation; false (and nothing learned, nothing
+    /// counted) when the figure says nothing about the line.
+    fn update(&mut self, x: f64, likelihood: impl Fn(f64) -> f64) -> bool {
         if !(x.is_finite() && x > 0.0) {
             // A figure of zero is under every line: a label cannot be blamed
-            // on it, and a clean zero is no news.
-            return;
+            // on it, and a clean zero is no news. Neither counts, so a label
+            // on a number that had not called does not hold the pool to the
+            // cautious reach of an untaught line.
+            return false;
         }
         let ln_x = x.ln();
         for (k, s) in SHARPNESS.iter().enumerate() {
@@ -143,6 +149,7 @@ impl Line {
             *w -= max;
         }
         self.stale = true;
+        true
     }
 
     fn weights(&self) -> impl Iterator<Item = (usize, f64, f64)> + '_ {

@@ -23,11 +23,15 @@
 //! - **Steering.** A volume line's cautious quantile (`caution`, which
 //!   moves up as clean evidence narrows the posterior) less a `margin` is
 //!   the most the number may reach on that metric; the daily cap is the
-//!   volume that keeps every carrier's figures there. The cap never rises
-//!   more than `probe_step` above the busiest day proven clean, so the
-//!   guard probes upward in small steps, and a label (which pulls the
-//!   line's posterior below the figure it happened at) cuts every number's
-//!   cap at once.
+//!   volume that keeps every carrier's figures there. Under that, the cap
+//!   follows the *strain* proven clean lately (recency-weighted calls a day
+//!   that were not engaged conversations: what an engine holds against a
+//!   number), carried by the number's own mix of calls, so a level proven
+//!   on friendlier traffic does not carry over to a colder list. Rotating
+//!   scouts probe `probe_step` above it, and no further than halfway to
+//!   the lowest strain labeled lately. A label (which pulls the line's
+//!   posterior below the figure it happened at) cuts every number's cap at
+//!   once.
 //! - **Live limits.** A share or complaint count a carrier has been seen to
 //!   label on (a line with labels behind it) stops a number for the rest of
 //!   its 24 hours when its own figure today reaches that line less the
@@ -46,6 +50,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::event::Carrier;
+use crate::lifecycle::NumberState;
 use crate::number::E164;
 use crate::risk::RiskConfig;
 
@@ -118,9 +123,8 @@ impl Metric {
 #[serde(default, deny_unknown_fields)]
 pub struct ControlConfig {
     /// Steer caps by the learned lines (otherwise the profiles' allowances
-    /// and the pool budget set them). Default false while the loop is
-    /// measured against the fixed-cap frontier: `dialguard simulate
-    /// --closed-loop` runs it.
+    /// and the pool budget set them). Default true; `dialguard simulate
+    /// --open-loop` runs the campaign without it for comparison.
     pub enabled: bool,
     /// How sure the controller wants to be that a level is under an
     /// engine's line: it steers to this quantile of the line's posterior.
@@ -135,10 +139,10 @@ pub struct ControlConfig {
     /// often clean but sometimes labeled: the line's quantile may sit above
     /// such a level, the chance of a label at it does not.
     pub label_risk: f64,
-    /// A scout's daily cap is at most this share above the highest
-    /// recency-weighted calls per day any number was observed clean at in
+    /// A scout's daily cap carries at most this share more strain (see
+    /// `Figures::strain`) than the most any number was observed clean at in
     /// the last `proof_days`; the other numbers' caps stay at that proven
-    /// level. Default 0.4. Because the weighted rate lags the daily volume
+    /// strain. Default 0.4. Because the weighted rate lags the daily volume
     /// by days, as an accumulating engine's evidence does, a scout reaches
     /// an engine's line days before the rest of the pool.
     pub probe_step: f64,
@@ -170,6 +174,10 @@ pub struct ControlConfig {
     /// Half-life of the recency-weighted calls per day, in days. Default 5:
     /// engines let evidence fade over days to weeks.
     pub memory_days: f64,
+    /// An answered call of at least this many seconds is an engaged
+    /// conversation, which engines count in a number's favour; every other
+    /// call strains it (see `Figures::strain`). Default 30.
+    pub engaged_secs: u32,
     /// Calls in 24 hours before a share counts (live limits and evidence).
     /// Default 12.
     pub min_share_calls: u32,
@@ -181,7 +189,7 @@ pub struct ControlConfig {
 impl Default for ControlConfig {
     fn default() -> Self {
         ControlConfig {
-            enabled: false,
+            enabled: true,
             caution: 0.2,
             margin: 0.15,
             label_risk: 0.002,
@@ -194,6 +202,7 @@ impl Default for ControlConfig {
             squeeze_numbers: 20,
             squeeze_recovery_per_day: 0.03,
             memory_days: 5.0,
+            engaged_secs: 30,
             min_share_calls: 12,
             min_daily: 8,
         }
@@ -240,6 +249,18 @@ impl Steer {
         self.line = None;
         self.why = format!("stopped for today: {reason}");
     }
+
+    /// Leaves the day to a recovery plan's phase (`state`): the plan's
+    /// small caps are what its proof is measured at, so the lines, and a
+    /// squeeze after labels elsewhere in the pool, do not cut them further.
+    pub fn defer_to_phase(&mut self, state: NumberState, ceiling_hourly: u32, ceiling_daily: u32) {
+        self.daily = ceiling_daily;
+        self.hourly = ceiling_hourly;
+        self.carrier = None;
+        self.metric = None;
+        self.line = None;
+        self.why = format!("the recovery plan's {} phase sets the cap", state.as_str());
+    }
 }
 
 /// The learned lines of one tenant.
@@ -252,9 +273,13 @@ pub struct Controller {
     /// The share of their caps every number keeps after recent labels, as of
     /// an instant (it recovers with time from there).
     squeezed: Option<(Timestamp, f64)>,
-    /// `(instant, recency-weighted calls per day)` of clean observations,
+    /// `(instant, strain)` of clean observations,
     /// newest last, kept for `proof_days`.
     proven: Vec<(Timestamp, f64)>,
+    /// `(instant, strain)` of new labels on calling numbers, newest last,
+    /// kept for three times `proof_days`: a scout probes no further than
+    /// halfway from the proven strain to the lowest of them.
+    labeled: Vec<(Timestamp, f64)>,
 }
 
 impl Controller {
@@ -279,6 +304,7 @@ impl Controller {
             last_label: [None, None, None],
             squeezed: None,
             proven: Vec::new(),
+            labeled: Vec::new(),
         }
     }
 
@@ -305,10 +331,10 @@ impl Controller {
                 self.line_mut(carrier, metric).clean(x);
             }
         }
-        if let Some(rate) = f.get(Metric::CallsPerDay) {
+        if let Some(strain) = f.strain {
             let keep_after = at.as_second() - i64::from(self.config.proof_days) * 86_400;
             self.proven.retain(|(t, _)| t.as_second() > keep_after);
-            self.proven.push((at, rate));
+            self.proven.push((at, strain));
         }
     }
 
@@ -326,9 +352,14 @@ impl Controller {
     /// over the metrics by how well the others already explain it, and
     /// squeezes every number's cap.
     pub fn label(&mut self, number: E164, carrier: Carrier, at: Timestamp, f: &Figures, calling: usize) {
-        let reference = f64::from(self.config.squeeze_numbers.max(1));
-        let step = (1.0 - self.config.squeeze.clamp(0.0, 1.0)) * (reference / calling.max(1) as f64).min(1.0);
-        self.squeezed = Some((at, self.squeeze(at) * (1.0 - step)));
+        // A number that placed next to no calls in the engines' memory was
+        // not labeled for the pool's traffic: it teaches the lines what it
+        // can (little) and squeezes nobody.
+        if f.get(Metric::CallsPerDay).is_some_and(|rate| rate >= 1.0) {
+            let reference = f64::from(self.config.squeeze_numbers.max(1));
+            let step = (1.0 - self.config.squeeze.clamp(0.0, 1.0)) * (reference / calling.max(1) as f64).min(1.0);
+            self.squeezed = Some((at, self.squeeze(at) * (1.0 - step)));
+        }
         let risks: Vec<(Metric, f64, f64)> = Metric::ALL
             .iter()
             .filter_map(|m| f.get(*m).map(|x| (*m, x, self.line(carrier, *m).risk(x))))
@@ -342,10 +373,13 @@ impl Controller {
                 blamed = Some((metric, x, risk));
             }
         }
-        // Everything proven at or above the labeled number's rate is proof
+        // Everything proven at or above the labeled number's strain is proof
         // no more.
-        if let Some(rate) = f.get(Metric::CallsPerDay) {
-            self.proven.retain(|(_, c)| *c < rate);
+        if let Some(strain) = f.strain {
+            self.proven.retain(|(_, c)| *c < strain);
+            let keep_after = at.as_second() - 3 * i64::from(self.config.proof_days) * 86_400;
+            self.labeled.retain(|(t, _)| t.as_second() > keep_after);
+            self.labeled.push((at, strain));
         }
         if let Some((metric, figure, _)) = blamed {
             self.last_label[carrier as usize] = Some(LabelNote {
@@ -365,8 +399,8 @@ impl Controller {
         }
     }
 
-    /// The highest weighted rate observed clean in the last `proof_days`
-    /// before `now`.
+    /// The highest strain observed clean in the last `proof_days` before
+    /// `now`.
     fn proven_volume(&self, now: Timestamp) -> Option<f64> {
         let after = now.as_second() - i64::from(self.config.proof_days) * 86_400;
         self.proven
@@ -374,6 +408,17 @@ impl Controller {
             .filter(|(t, _)| t.as_second() > after && *t <= now)
             .map(|(_, c)| *c)
             .fold(None, |m: Option<f64>, c| Some(m.map_or(c, |m| m.max(c))))
+    }
+
+    /// The lowest strain a number was newly labeled at in the last three
+    /// `proof_days` before `now`.
+    fn labeled_strain(&self, now: Timestamp) -> Option<f64> {
+        let after = now.as_second() - 3 * i64::from(self.config.proof_days) * 86_400;
+        self.labeled
+            .iter()
+            .filter(|(t, _)| t.as_second() > after && *t <= now)
+            .map(|(_, c)| *c)
+            .fold(None, |m: Option<f64>, c| Some(m.map_or(c, |m| m.min(c))))
     }
 
     /// The most a line lets the number reach on its metric.
@@ -474,8 +519,22 @@ impl Controller {
         // A level proven on nearly idle numbers says nothing about volume:
         // a new tenant's first checks must not hold it to a trickle.
         if let Some(proven) = self.proven_volume(now).filter(|p| *p >= f64::from(config.min_daily)) {
-            let step = if scout { config.probe_step } else { 0.0 };
-            let limit = proven * (1.0 + step) + 1.0;
+            // A scout probes `probe_step` above the proven strain, and no
+            // further than halfway to the lowest strain labeled lately: the
+            // line lies between, and each probe halves the gap.
+            let target = if scout {
+                let probe = proven * (1.0 + config.probe_step);
+                match self.labeled_strain(now).filter(|l| *l > proven) {
+                    Some(labeled) => probe.min((proven + labeled) / 2.0),
+                    None => probe,
+                }
+            } else {
+                proven
+            };
+            // The strain, carried by this number's own mix of calls: a list
+            // that engages less gets fewer calls for the same strain.
+            let share = f.strain_share.unwrap_or(1.0).clamp(0.1, 1.0);
+            let limit = target / share + 1.0;
             if limit < daily {
                 daily = limit;
                 bound = None;
@@ -529,12 +588,12 @@ impl Controller {
                 None,
                 if scout {
                     format!(
-                        "cap {daily}: this week's scout, probing above {proven:.0} calls a day (recency-weighted), the most observed clean in {} days",
+                        "cap {daily}: this week's scout, probing above a strain of {proven:.0} unengaged calls a day (recency-weighted), the most observed clean in {} days",
                         config.proof_days
                     )
                 } else {
                     format!(
-                        "cap {daily}: {proven:.0} calls a day (recency-weighted) is the most observed clean in {} days; this week's scouts probe above it",
+                        "cap {daily}: a strain of {proven:.0} unengaged calls a day (recency-weighted) is the most observed clean in {} days; this week's scouts probe above it",
                         config.proof_days
                     )
                 },

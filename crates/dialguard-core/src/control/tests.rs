@@ -16,12 +16,85 @@ fn controller() -> Controller {
     Controller::new(config, &RiskConfig::defaults())
 }
 
+/// Figures with these values; every call strains the number (no engaged
+/// conversations) unless the test says otherwise.
 fn figures(pairs: &[(Metric, f64)]) -> Figures {
     let mut f = Figures::default();
     for (m, x) in pairs {
         f.set(*m, Some(*x));
     }
+    f.strain = f.get(Metric::CallsPerDay);
+    f.strain_share = f.strain.map(|_| 1.0);
     f
+}
+
+/// Figures of a number calling `per_day` a day of which `engaged` share
+/// were engaged conversations.
+fn mixed(per_day: f64, engaged: f64) -> Figures {
+    let mut f = figures(&[(Metric::Calls24h, per_day), (Metric::CallsPerDay, per_day)]);
+    f.strain = Some(per_day * (1.0 - engaged));
+    f.strain_share = Some(1.0 - engaged);
+    f
+}
+
+fn prove(c: &mut Controller, at: Timestamp, f: &Figures) {
+    for carrier in Carrier::ALL {
+        for _ in 0..20 {
+            c.clean(carrier, at, f);
+        }
+    }
+    c.refresh();
+}
+
+#[test]
+fn a_volume_proven_on_friendlier_traffic_gives_a_colder_list_fewer_calls() {
+    let mut c = controller();
+    let day = t("2026-01-05T12:00:00Z");
+    // 60 calls a day, half of them engaged conversations, were clean: a
+    // strain of 30.
+    prove(&mut c, day, &mixed(60.0, 0.5));
+    let later = day + jiff::SignedDuration::from_hours(20);
+    let non_scout = (0..200u64)
+        .map(|i| E164::parse_valid(&format!("+1415555{:04}", 100 + i)).unwrap())
+        .find(|n| !c.is_scout(*n, later))
+        .unwrap();
+    let same = c.steer(non_scout, &mixed(60.0, 0.5), later, 30, 400);
+    let cold = c.steer(non_scout, &mixed(60.0, 0.1), later, 30, 400);
+    assert_eq!(same.daily, 61, "the same mix keeps the proven volume: {}", same.why);
+    assert!(
+        cold.daily <= 35,
+        "a list that engages a tenth as often carries 30 strain in about 33 calls: {}",
+        cold.why
+    );
+    assert!(cold.why.contains("strain of 30"), "{}", cold.why);
+}
+
+#[test]
+fn after_a_label_scouts_probe_halfway_between_proven_and_labeled() {
+    let config = ControlConfig {
+        enabled: true,
+        scout_every: 1,
+        ..ControlConfig::default()
+    };
+    let mut c = Controller::new(config, &RiskConfig::defaults());
+    let day = t("2026-01-05T12:00:00Z");
+    prove(&mut c, day, &mixed(40.0, 0.0));
+    let next = day + jiff::SignedDuration::from_hours(20);
+    let open = c.steer(number(), &mixed(40.0, 0.0), next, 30, 400).daily;
+    assert_eq!(open, 57, "40 proven, a scout probes 40 % above it");
+    // A label at a strain of 48 (its volume figures left out, so neither
+    // the lines nor the squeeze move: only the probing is under test).
+    let mut labeled = Figures::default();
+    labeled.strain = Some(48.0);
+    labeled.strain_share = Some(1.0);
+    c.label(number(), Carrier::Verizon, next, &labeled, 20);
+    c.refresh();
+    let after = c.steer(number(), &mixed(40.0, 0.0), next, 30, 400);
+    assert_eq!(after.daily, 45, "halfway from 40 to 48, and one call: {}", after.why);
+    // Three proof periods later the label no longer bounds the probe.
+    let month = next + jiff::SignedDuration::from_hours(24 * 22);
+    prove(&mut c, month, &mixed(40.0, 0.0));
+    assert_eq!(c.steer(number(), &mixed(40.0, 0.0), month, 30, 400).daily, 57);
 }
 
 fn number() -> E164 {
@@ -153,16 +226,23 @@ fn every_cap_explains_itself() {
 fn labels_squeeze_every_cap_in_proportion_to_the_pool_and_clean_days_give_it_back() {
     let day = t("2026-01-05T12:00:00Z");
     let quiet = figures(&[(Metric::Calls24h, 0.0)]);
+    let busy = figures(&[(Metric::CallsPerDay, 40.0)]);
     let mut small = controller();
     let mut large = controller();
     let before = small.squeeze(day);
     assert_eq!(before, 1.0);
     small.label(number(), Carrier::Att, day, &quiet, 20);
-    large.label(number(), Carrier::Att, day, &quiet, 200);
+    assert_eq!(
+        small.squeeze(day),
+        1.0,
+        "a number that had not called was not labeled for the pool's traffic"
+    );
+    small.label(number(), Carrier::Att, day, &busy, 20);
+    large.label(number(), Carrier::Att, day, &busy, 200);
     let (s, l) = (small.squeeze(day), large.squeeze(day));
     assert!((s - 0.75).abs() < 1e-9, "{s}");
     assert!((l - 0.975).abs() < 1e-9, "ten times the pool, a tenth of the step: {l}");
-    small.label(number(), Carrier::Att, day, &quiet, 20);
+    small.label(number(), Carrier::Att, day, &busy, 20);
     assert!((small.squeeze(day) - 0.5625).abs() < 1e-9, "labels compound");
     let week = day + jiff::SignedDuration::from_hours(24 * 7);
     assert!((small.squeeze(week) - (0.5625 + 0.21)).abs() < 1e-9);

@@ -81,6 +81,11 @@ impl NumberState {
             .find(|s| s.as_str().eq_ignore_ascii_case(name.trim()))
     }
 
+    /// A recovery plan's calling phase, whose own daily cap bounds the day.
+    pub fn is_plan_phase(self) -> bool {
+        matches!(self, NumberState::RehabLimited | NumberState::RehabModerate)
+    }
+
     /// May the guard place calls from a number in this state at all?
     pub fn may_call(self) -> bool {
         !matches!(

@@ -87,10 +87,11 @@ pub struct SimulateArgs {
     /// Record each strategy's events into the event log (--db) under the tenant `sim-<strategy>`.
     #[arg(long)]
     record: bool,
-    /// Steer the dialguard strategy's caps by the lines it learns from observed labels and clean
-    /// checks (`[control] enabled = true` in the server's configuration) instead of the profiles' allowances.
+    /// Cap the dialguard strategy by the profiles' allowances and the pool budget instead of the
+    /// lines it learns from observed labels and clean checks (`[control] enabled = false` in the
+    /// server's configuration): the behaviour before the closed loop, for comparison.
     #[arg(long)]
-    closed_loop: bool,
+    open_loop: bool,
     #[arg(long, value_enum, default_value_t)]
     format: output::Format,
 }
@@ -202,7 +203,7 @@ fn simulate_into(db: &Store, args: SimulateArgs, tenant: &dyn Fn(StrategyKind) -
     let engine = EngineConfig {
         risk: risk_config(args.profiles.as_deref())?,
         control: ControlConfig {
-            enabled: args.closed_loop,
+            enabled: !args.open_loop,
             ..ControlConfig::default()
         },
         ..EngineConfig::default()
