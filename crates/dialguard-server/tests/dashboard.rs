@@ -200,3 +200,31 @@ fn with_tokens_the_dashboard_asks_the_browser_for_one() {
     .1;
     assert!(wrong["error"].as_str().unwrap().starts_with("unknown token"));
 }
+
+#[test]
+fn every_dashboard_page_forbids_framing_sniffing_and_outside_loads() {
+    let server = populated();
+    let client = reqwest::blocking::Client::new();
+    for path in [
+        "/",
+        "/numbers/+14155550101",
+        "/numbers/+14155550101/chart.svg",
+        "/numbers/+14155550199",
+    ] {
+        let page = client.get(server.url(path)).send().unwrap();
+        let header = |name: &str| {
+            page.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_else(|| panic!("{path}: no {name}"))
+        };
+        let csp = header("content-security-policy");
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
+    }
+}
