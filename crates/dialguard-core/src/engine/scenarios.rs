@@ -192,6 +192,38 @@ fn a_labeled_number_rests_recovers_in_phases_and_returns_to_active() {
 }
 
 #[test]
+fn a_recovering_number_keeps_its_phase_caps_when_labels_elsewhere_squeeze_the_pool() {
+    let start = t("2025-01-06T15:00:00Z");
+    let mut life = Life::new(quiet_engine(), start);
+    for d in 1..30 {
+        life.live_day(d);
+    }
+    // Day 30, before A's calls: five other numbers call a little, and each
+    // is labeled. Every cap in the pool is squeezed and the lines learn
+    // that a few calls can draw a label.
+    let at = start + day(30) - SignedDuration::from_hours(3);
+    for i in 0..5u64 {
+        let other = E164::from_digits_unchecked(14_155_550_201 + i);
+        life.apply(register(other, NumberState::Active, start - day(200)));
+        for k in 0..10 {
+            let to = person(90_000 + 100 * i + k);
+            life.apply(answered(other, to, at + SignedDuration::from_mins(k as i64), 20));
+        }
+        life.apply(label(other, Carrier::Verizon, Some("Spam Potential"), at + SignedDuration::from_mins(30)));
+    }
+    let day30 = start + day(30);
+    assert!(life.engine.controller().squeeze(day30) < 0.5, "the labels squeezed the pool");
+    let got = life.live_day(30);
+    assert_eq!(
+        (got.state, got.new_contacts, got.known_contacts),
+        (NumberState::RehabLimited, 0, 10),
+        "the limited phase keeps its 10 a day"
+    );
+    let why = life.engine.number(A, day30).unwrap().steer.unwrap().why;
+    assert!(why.contains("rehab_limited phase"), "{why}");
+}
+
+#[test]
 fn a_label_during_the_limited_phase_restarts_the_rest() {
     let start = t("2025-01-06T15:00:00Z");
     let mut life = Life::new(quiet_engine(), start);
