@@ -224,6 +224,26 @@ fn a_recovering_number_keeps_its_phase_caps_when_labels_elsewhere_squeeze_the_po
 }
 
 #[test]
+fn a_label_on_a_recovering_number_teaches_the_lines_nothing() {
+    let start = t("2025-01-06T15:00:00Z");
+    let mut life = Life::new(quiet_engine(), start);
+    for d in 1..=35 {
+        life.live_day(d);
+    }
+    assert_eq!(life.engine.lifecycle().state(A), Some(NumberState::RehabLimited));
+    // Its ten calls a day are no line: the engine remembers what came before.
+    let at = start + day(36) - SignedDuration::from_hours(2);
+    life.apply(label(A, Carrier::Tmobile, Some("Scam Likely"), at));
+    life.tick(at + SignedDuration::from_mins(1));
+    let control = life.engine.controller();
+    for metric in crate::control::Metric::ALL {
+        assert_eq!(control.line(Carrier::Tmobile, metric).labels, 0, "{metric:?}");
+    }
+    assert_eq!(control.squeeze(at), 1.0);
+    assert_eq!(life.engine.lifecycle().state(A), Some(NumberState::Resting));
+}
+
+#[test]
 fn a_label_during_the_limited_phase_restarts_the_rest() {
     let start = t("2025-01-06T15:00:00Z");
     let mut life = Life::new(quiet_engine(), start);
