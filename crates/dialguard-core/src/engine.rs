@@ -365,14 +365,14 @@ impl Engine {
         if labeled && showing {
             return;
         }
+        if labeled && !matches!(state, Some(NumberState::Active | NumberState::Watch)) {
+            // A number warming up or in a plan's phase calls at small caps: a
+            // label then is the engine remembering what came before, not a
+            // line drawn at today's volume.
+            return;
+        }
         let figures = crate::control::figures(&self.ledger, self.control.config(), number, observed.at, true);
         if labeled {
-            if !matches!(state, Some(NumberState::Active | NumberState::Watch)) {
-                // A number in a plan's phase calls at the plan's small caps:
-                // a label then is the engine remembering what came before,
-                // not a line drawn at today's volume.
-                return;
-            }
             let calling = self
                 .lifecycle
                 .numbers()
@@ -733,9 +733,9 @@ impl Engine {
             } else if !steer.stopped
                 && let Some(state) = self.lifecycle.state(number).filter(|s| s.is_plan_phase())
             {
-                // The plan's phase caps a warming or recovering number's day
-                // (the guard applies them under these caps); the learned
-                // lines only stop it early.
+                // The plan's phase caps a recovering number's day (the guard
+                // applies them under these caps); the learned lines only stop
+                // it early.
                 steer.defer_to_phase(state, self.config.guard.hourly_cap, self.config.guard.daily_cap);
             }
             self.guard.set_caps(number, steer.hourly, steer.daily);

@@ -159,7 +159,7 @@ pub struct ControlConfig {
     pub share_spread: f64,
     /// Every new label on a calling number multiplies every number's cap by
     /// this (in a pool of `squeeze_numbers` calling numbers; by a
-    /// proportionally smaller step in a larger one). Default 0.85. The
+    /// proportionally smaller step in a larger one). Default 0.75. The
     /// lines say where an engine draws its line; this says that the pool as
     /// a whole is being labeled faster than the lines explain, which is
     /// what happens when a level proven clean on lighter traffic is too
@@ -263,6 +263,32 @@ impl Steer {
     }
 }
 
+/// `(instant, figure)` pairs, newest last, for a window of time.
+#[derive(Clone, Debug, Default)]
+struct Recent(Vec<(Timestamp, f64)>);
+
+impl Recent {
+    /// Adds a figure at `at`, dropping what is older than `keep_secs` then.
+    fn record(&mut self, at: Timestamp, figure: f64, keep_secs: i64) {
+        let after = at.as_second() - keep_secs;
+        self.0.retain(|(t, _)| t.as_second() > after);
+        self.0.push((at, figure));
+    }
+
+    fn keep_below(&mut self, figure: f64) {
+        self.0.retain(|(_, f)| *f < figure);
+    }
+
+    /// The figures of the `secs` before `now`.
+    fn within(&self, now: Timestamp, secs: i64) -> impl Iterator<Item = f64> + '_ {
+        let after = now.as_second() - secs;
+        self.0
+            .iter()
+            .filter(move |(t, _)| t.as_second() > after && *t <= now)
+            .map(|(_, figure)| *figure)
+    }
+}
+
 /// The learned lines of one tenant.
 #[derive(Clone, Debug)]
 pub struct Controller {
@@ -273,13 +299,12 @@ pub struct Controller {
     /// The share of their caps every number keeps after recent labels, as of
     /// an instant (it recovers with time from there).
     squeezed: Option<(Timestamp, f64)>,
-    /// `(instant, strain)` of clean observations,
-    /// newest last, kept for `proof_days`.
-    proven: Vec<(Timestamp, f64)>,
-    /// `(instant, strain)` of new labels on calling numbers, newest last,
-    /// kept for three times `proof_days`: a scout probes no further than
-    /// halfway from the proven strain to the lowest of them.
-    labeled: Vec<(Timestamp, f64)>,
+    /// The strain of clean observations, kept for `proof_days`.
+    proven: Recent,
+    /// The strain of new labels on calling numbers, kept for three times
+    /// `proof_days`: a scout probes no further than halfway from the proven
+    /// strain to the lowest of them.
+    labeled: Recent,
 }
 
 impl Controller {
@@ -303,8 +328,8 @@ impl Controller {
             lines,
             last_label: [None, None, None],
             squeezed: None,
-            proven: Vec::new(),
-            labeled: Vec::new(),
+            proven: Recent::default(),
+            labeled: Recent::default(),
         }
     }
 
@@ -332,9 +357,7 @@ impl Controller {
             }
         }
         if let Some(strain) = f.strain {
-            let keep_after = at.as_second() - i64::from(self.config.proof_days) * 86_400;
-            self.proven.retain(|(t, _)| t.as_second() > keep_after);
-            self.proven.push((at, strain));
+            self.proven.record(at, strain, self.proof_secs());
         }
     }
 
@@ -376,10 +399,8 @@ impl Controller {
         // Everything proven at or above the labeled number's strain is proof
         // no more.
         if let Some(strain) = f.strain {
-            self.proven.retain(|(_, c)| *c < strain);
-            let keep_after = at.as_second() - 3 * i64::from(self.config.proof_days) * 86_400;
-            self.labeled.retain(|(t, _)| t.as_second() > keep_after);
-            self.labeled.push((at, strain));
+            self.proven.keep_below(strain);
+            self.labeled.record(at, strain, 3 * self.proof_secs());
         }
         if let Some((metric, figure, _)) = blamed {
             self.last_label[carrier as usize] = Some(LabelNote {
@@ -399,26 +420,20 @@ impl Controller {
         }
     }
 
+    fn proof_secs(&self) -> i64 {
+        i64::from(self.config.proof_days) * 86_400
+    }
+
     /// The highest strain observed clean in the last `proof_days` before
     /// `now`.
     fn proven_volume(&self, now: Timestamp) -> Option<f64> {
-        let after = now.as_second() - i64::from(self.config.proof_days) * 86_400;
-        self.proven
-            .iter()
-            .filter(|(t, _)| t.as_second() > after && *t <= now)
-            .map(|(_, c)| *c)
-            .fold(None, |m: Option<f64>, c| Some(m.map_or(c, |m| m.max(c))))
+        self.proven.within(now, self.proof_secs()).reduce(f64::max)
     }
 
     /// The lowest strain a number was newly labeled at in the last three
     /// `proof_days` before `now`.
     fn labeled_strain(&self, now: Timestamp) -> Option<f64> {
-        let after = now.as_second() - 3 * i64::from(self.config.proof_days) * 86_400;
-        self.labeled
-            .iter()
-            .filter(|(t, _)| t.as_second() > after && *t <= now)
-            .map(|(_, c)| *c)
-            .fold(None, |m: Option<f64>, c| Some(m.map_or(c, |m| m.min(c))))
+        self.labeled.within(now, 3 * self.proof_secs()).reduce(f64::min)
     }
 
     /// The most a line lets the number reach on its metric.

@@ -16,6 +16,16 @@ fn controller() -> Controller {
     Controller::new(config, &RiskConfig::defaults())
 }
 
+/// A controller in which every number is a scout every week.
+fn every_number_scouts() -> Controller {
+    let config = ControlConfig {
+        enabled: true,
+        scout_every: 1,
+        ..ControlConfig::default()
+    };
+    Controller::new(config, &RiskConfig::defaults())
+}
+
 /// Figures with these values; every call strains the number (no engaged
 /// conversations) unless the test says otherwise.
 fn figures(pairs: &[(Metric, f64)]) -> Figures {
@@ -71,12 +81,7 @@ fn a_volume_proven_on_friendlier_traffic_gives_a_colder_list_fewer_calls() {
 
 #[test]
 fn after_a_label_scouts_probe_halfway_between_proven_and_labeled() {
-    let config = ControlConfig {
-        enabled: true,
-        scout_every: 1,
-        ..ControlConfig::default()
-    };
-    let mut c = Controller::new(config, &RiskConfig::defaults());
+    let mut c = every_number_scouts();
     let day = t("2026-01-05T12:00:00Z");
     prove(&mut c, day, &mixed(40.0, 0.0));
     let next = day + jiff::SignedDuration::from_hours(20);
@@ -104,13 +109,8 @@ fn number() -> E164 {
 #[test]
 fn clean_days_at_full_use_let_the_cap_probe_upward_in_steps() {
     // Every number scouts, so this one probes every week.
-    let config = ControlConfig {
-        enabled: true,
-        scout_every: 1,
-        ..ControlConfig::default()
-    };
-    let step = config.probe_step;
-    let mut c = Controller::new(config, &RiskConfig::defaults());
+    let mut c = every_number_scouts();
+    let step = c.config().probe_step;
     let day0 = t("2026-01-05T12:00:00Z");
     let mut cap = c
         .steer(number(), &figures(&[(Metric::Calls24h, 0.0)]), day0, 30, 400)

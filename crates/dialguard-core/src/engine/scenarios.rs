@@ -209,10 +209,18 @@ fn a_recovering_number_keeps_its_phase_caps_when_labels_elsewhere_squeeze_the_po
             let to = person(90_000 + 100 * i + k);
             life.apply(answered(other, to, at + SignedDuration::from_mins(k as i64), 20));
         }
-        life.apply(label(other, Carrier::Verizon, Some("Spam Potential"), at + SignedDuration::from_mins(30)));
+        life.apply(label(
+            other,
+            Carrier::Verizon,
+            Some("Spam Potential"),
+            at + SignedDuration::from_mins(30),
+        ));
     }
     let day30 = start + day(30);
-    assert!(life.engine.controller().squeeze(day30) < 0.5, "the labels squeezed the pool");
+    assert!(
+        life.engine.controller().squeeze(day30) < 0.5,
+        "the labels squeezed the pool"
+    );
     let got = life.live_day(30);
     assert_eq!(
         (got.state, got.new_contacts, got.known_contacts),
