@@ -4,9 +4,12 @@
 //! the typed getters of [`Fields`]. A derived `Deserialize` would be a little
 //! faster but reports "invalid type at line 1 column 40" instead of which
 //! field was wrong; the contract promises `{"error", "field"}`. Unknown
-//! fields are ignored, so clients can send more than this version reads.
+//! fields are ignored, so clients can send more than this version reads,
+//! except a near miss of a field the request reads (`stat` for `state`),
+//! which is refused by name ([`Fields::refuse_misspelled`]).
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use dialguard_core::{E164, NumberError};
 use jiff::Timestamp;
@@ -32,6 +35,8 @@ pub fn parse(bytes: &[u8]) -> Result<Value, ApiError> {
 pub struct Fields<'a> {
     map: &'a Map<String, Value>,
     path: Cow<'a, str>,
+    /// The keys read so far: the fields this request knows.
+    asked: RefCell<Vec<&'static str>>,
 }
 
 impl<'a> Fields<'a> {
@@ -41,6 +46,7 @@ impl<'a> Fields<'a> {
             Value::Object(map) => Ok(Fields {
                 map,
                 path: Cow::Borrowed(""),
+                asked: RefCell::default(),
             }),
             other => Err(ApiError::body(format!(
                 "the body is {}, not a JSON object",
@@ -55,6 +61,7 @@ impl<'a> Fields<'a> {
             Value::Object(map) => Ok(Fields {
                 map,
                 path: Cow::Owned(path),
+                asked: RefCell::default(),
             }),
             other => Err(ApiError::field(
                 path.clone(),
@@ -78,11 +85,38 @@ impl<'a> Fields<'a> {
     }
 
     /// The raw value; `null` counts as absent.
-    pub fn value(&self, key: &str) -> Option<&'a Value> {
+    pub fn value(&self, key: &'static str) -> Option<&'a Value> {
+        let mut asked = self.asked.borrow_mut();
+        if !asked.contains(&key) {
+            asked.push(key);
+        }
         self.map.get(key).filter(|v| !v.is_null())
     }
 
-    pub fn optional_str(&self, key: &str) -> Result<Option<&'a str>, ApiError> {
+    /// Refuses a field this request does not read whose name is a near miss
+    /// of one it does (`stat` for `state`, `knwon_contact`): a misspelled
+    /// field would otherwise be ignored and its default used. Other unknown
+    /// fields are ignored, so a client may send more than this version
+    /// reads. Call it after reading every field.
+    pub fn refuse_misspelled(&self) -> Result<(), ApiError> {
+        let asked = self.asked.borrow();
+        for key in self.map.keys().filter(|k| !asked.contains(&k.as_str())) {
+            if let Some(meant) = asked.iter().find(|known| near_miss(key, known)) {
+                let name = self.name(key);
+                return Err(ApiError::field(
+                    name.clone(),
+                    format!(
+                        "{name} is not a field of this request; did you mean {}? (it reads {})",
+                        self.name(meant),
+                        asked.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn optional_str(&self, key: &'static str) -> Result<Option<&'a str>, ApiError> {
         match self.value(key) {
             None => Ok(None),
             // A NUL is no character of any name, number or id, and some
@@ -93,13 +127,13 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub fn required_str(&self, key: &str) -> Result<&'a str, ApiError> {
+    pub fn required_str(&self, key: &'static str) -> Result<&'a str, ApiError> {
         self.optional_str(key)?
             .ok_or_else(|| self.error(key, "is missing (a string)"))
     }
 
     /// A string that must not be blank.
-    pub fn required_text(&self, key: &str) -> Result<&'a str, ApiError> {
+    pub fn required_text(&self, key: &'static str) -> Result<&'a str, ApiError> {
         let text = self.required_str(key)?;
         if text.trim().is_empty() {
             return Err(self.error(key, "is empty"));
@@ -107,7 +141,7 @@ impl<'a> Fields<'a> {
         Ok(text)
     }
 
-    pub fn optional_bool(&self, key: &str) -> Result<Option<bool>, ApiError> {
+    pub fn optional_bool(&self, key: &'static str) -> Result<Option<bool>, ApiError> {
         match self.value(key) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -117,7 +151,11 @@ impl<'a> Fields<'a> {
 
     /// A whole number in `range`, written as a JSON number or a string of
     /// digits (`"486"`: some dialers send codes as text).
-    pub fn optional_code(&self, key: &str, range: std::ops::RangeInclusive<u16>) -> Result<Option<u16>, ApiError> {
+    pub fn optional_code(
+        &self,
+        key: &'static str,
+        range: std::ops::RangeInclusive<u16>,
+    ) -> Result<Option<u16>, ApiError> {
         let out_of_range = || {
             self.error(
                 key,
@@ -139,14 +177,14 @@ impl<'a> Fields<'a> {
     }
 
     /// An instant in RFC 3339 (with its offset).
-    pub fn optional_instant(&self, key: &str) -> Result<Option<Timestamp>, ApiError> {
+    pub fn optional_instant(&self, key: &'static str) -> Result<Option<Timestamp>, ApiError> {
         let Some(text) = self.optional_str(key)? else {
             return Ok(None);
         };
         parse_instant(text).map(Some).map_err(|why| self.error(key, why))
     }
 
-    pub fn required_instant(&self, key: &str) -> Result<Timestamp, ApiError> {
+    pub fn required_instant(&self, key: &'static str) -> Result<Timestamp, ApiError> {
         self.optional_instant(key)?.ok_or_else(|| {
             self.error(
                 key,
@@ -156,14 +194,14 @@ impl<'a> Fields<'a> {
     }
 
     /// A telephone number libphonenumber accepts.
-    pub fn required_number(&self, key: &str) -> Result<E164, ApiError> {
+    pub fn required_number(&self, key: &'static str) -> Result<E164, ApiError> {
         let text = self.required_str(key)?;
         parse_number(text).map_err(|why| self.error(key, why))
     }
 
     /// The error for a value that is present but wrong in a way only the
     /// caller can judge.
-    pub fn invalid(&self, key: &str, message: impl std::fmt::Display) -> ApiError {
+    pub fn invalid(&self, key: &'static str, message: impl std::fmt::Display) -> ApiError {
         self.error(key, message)
     }
 }
@@ -210,6 +248,27 @@ pub fn parse_number(text: &str) -> Result<E164, String> {
         NumberError::NotANumber(_) => format!("{text:?} is not a telephone number (expected E.164, e.g. +14155550100)"),
         NumberError::Invalid(_) => format!("{text:?} is not a valid telephone number under libphonenumber's rules"),
     })
+}
+
+/// Whether `key` reads as a slip for `known`: the same letters but for
+/// case, `-` or `_`, at most two edits away (one for short names), or the
+/// name with a qualifier after an underscore (`to_number` for `to`).
+fn near_miss(key: &str, known: &str) -> bool {
+    if key.strip_prefix(known).is_some_and(|rest| rest.starts_with(['_', '-'])) {
+        return true;
+    }
+    let fold = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !matches!(c, '_' | '-' | ' '))
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let (a, b) = (fold(key), fold(known));
+    if a == b {
+        return true;
+    }
+    let allowed = if b.chars().count() <= 4 { 1 } else { 2 };
+    !a.is_empty() && strsim::damerau_levenshtein(&a, &b) <= allowed
 }
 
 /// How a JSON value is named in errors.
@@ -307,6 +366,48 @@ mod tests {
         for (got, (field, message)) in cases {
             assert_eq!(got, (field.to_owned(), message.to_owned()));
         }
+    }
+
+    #[test]
+    fn a_near_miss_of_a_read_field_is_refused_and_other_fields_are_not() {
+        for (typo, meant) in [
+            ("stat", "state"),
+            ("State", "state"),
+            ("knwon_contact", "known_contact"),
+            ("knownContact", "known_contact"),
+            ("known-contact", "known_contact"),
+            ("started", "started_at"),
+            ("sipcode", "sip_code"),
+            ("a", "at"),
+            ("from_number", "from"),
+        ] {
+            assert!(near_miss(typo, meant), "{typo} for {meant}");
+        }
+        for (other, known) in [
+            ("campaign", "carrier"),
+            ("duration", "direction"),
+            ("agent", "at"),
+            ("id", "to"),
+            ("cnam", "name"),
+        ] {
+            assert!(!near_miss(other, known), "{other} is not a slip for {known}");
+        }
+        let body = json!({"pool": "sales", "stat": "aging", "campaign": "spring"});
+        let f = Fields::of_body(&body).unwrap();
+        f.required_str("pool").unwrap();
+        f.optional_str("state").unwrap();
+        let (field, message) = field_error(f.refuse_misspelled());
+        assert_eq!(field, "stat");
+        assert!(message.contains("did you mean state?"), "{message}");
+        // Only the fields read count as known: before `state` is read, `stat`
+        // is just a field this version does not read.
+        let f = Fields::of_body(&body).unwrap();
+        f.required_str("pool").unwrap();
+        assert!(f.refuse_misspelled().is_ok());
+        let call = json!({"calls": [{"id": "1", "to_number": "+1"}]});
+        let f = Fields::at(&call["calls"][0], "calls[0]".into()).unwrap();
+        f.optional_str("to").unwrap();
+        assert_eq!(field_error(f.refuse_misspelled()).0, "calls[0].to_number");
     }
 
     #[test]

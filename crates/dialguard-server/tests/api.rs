@@ -282,6 +282,101 @@ fn a_label_quarantines_the_number_and_the_guard_stops_using_it() {
 }
 
 #[test]
+fn a_misspelled_field_is_a_400_naming_it_and_an_unrelated_one_is_ignored() {
+    let server = TestServer::start();
+    // `stat` would have registered the number active, its default.
+    let (status, body) = json(server.put("/v1/numbers/+14155550100", &json!({"pool": "sales", "stat": "aging"})));
+    assert_eq!((status, body["field"].as_str()), (400, Some("stat")), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("did you mean state?"),
+        "{body}"
+    );
+    let (status, _) = json(server.get("/v1/numbers/+14155550100"));
+    assert_eq!(status, 404, "nothing was registered");
+    register(&server, "+14155550100", "sales");
+    let at = "2026-03-02T15:00:00Z";
+    for (path, body, field) in [
+        (
+            "/v1/decide",
+            json!({"pool": "sales", "to": "+12125550123", "at": at, "knwon_contact": true}),
+            "knwon_contact",
+        ),
+        (
+            "/v1/labels",
+            json!({"number": "+14155550100", "carrier": "att", "lable": "Spam Likely", "at": at}),
+            "lable",
+        ),
+        (
+            "/v1/complaints",
+            json!({"number": "+14155550100", "At": at, "at": at}),
+            "At",
+        ),
+        (
+            "/v1/optouts",
+            json!({"to_number": "+12125550123", "to": "+12125550123", "at": at}),
+            "to_number",
+        ),
+        (
+            "/v1/consents",
+            json!({"to": "+12125550123", "at": at, "pools": "sales"}),
+            "pools",
+        ),
+        (
+            "/v1/numbers/+14155550100/state",
+            json!({"state": "retired", "reasons": "x", "reason": "x"}),
+            "reasons",
+        ),
+    ] {
+        let (status, got) = json(server.post(path, &body));
+        assert_eq!(
+            (status, got["field"].as_str()),
+            (400, Some(field)),
+            "{path} {body}: {got}"
+        );
+    }
+    // In a batch, the call with the slip is rejected by index; the others land.
+    let good = call(
+        "c1",
+        "+14155550100",
+        "+12125550123",
+        at,
+        "2026-03-02T15:01:00Z",
+        "answered",
+    );
+    let mut slip = call(
+        "c2",
+        "+14155550100",
+        "+12125550124",
+        at,
+        "2026-03-02T15:01:00Z",
+        "answered",
+    );
+    slip["sipcode"] = json!(200);
+    let (status, got) = json(server.post("/v1/calls", &json!({"calls": [good, slip]})));
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["accepted"], 1, "{got}");
+    assert_eq!(got["rejected"][0]["field"], "calls[1].sipcode", "{got}");
+    // A field no version reads and no slip of one is ignored: clients may
+    // send more than this version reads.
+    let mut extra = call(
+        "c3",
+        "+14155550100",
+        "+12125550125",
+        at,
+        "2026-03-02T15:01:00Z",
+        "answered",
+    );
+    extra["campaign"] = json!("spring");
+    let (status, got) = json(server.post("/v1/calls", &extra));
+    assert_eq!((status, got["accepted"].as_u64()), (200, Some(1)), "{got}");
+    let (status, got) = json(server.post(
+        "/v1/decide",
+        &json!({"pool": "sales", "to": "+12125550126", "at": at, "campaign": "spring"}),
+    ));
+    assert_eq!((status, got["decision"].as_str()), (200, Some("allow")), "{got}");
+}
+
+#[test]
 fn numbers_endpoints_answer_404_400_and_409_where_a_user_would_expect() {
     let server = TestServer::start();
     let (status, body) = json(server.get("/v1/numbers/+14155550199"));

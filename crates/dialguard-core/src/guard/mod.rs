@@ -412,13 +412,21 @@ impl Guard {
         let at = now.as_millisecond();
         self.clock = self.clock.max(at);
         let to = request.to;
-        let pool = self.pool_of.get(&request.pool).copied();
+        // A pool nobody configured or registered a number into is a mistake
+        // in the request (a typo in the dialer's settings): said first, so
+        // it is not mistaken for a rule about the person that a retry
+        // later would pass. Nothing is allowed either way.
+        let Some(pool) = self
+            .pool_of
+            .get(&request.pool)
+            .copied()
+            .filter(|&p| self.pools[p as usize].known)
+        else {
+            return Decision::deny(DenyReason::UnknownPool);
+        };
         if let Err(denial) = self.destination_may_be_called(request, pool, now) {
             return denial;
         }
-        let Some(pool) = pool.filter(|&p| self.pools[p as usize].known) else {
-            return Decision::deny(DenyReason::UnknownPool);
-        };
         match self.choose(pool, to, request.known_contact, at) {
             Ok(id) => {
                 self.reserve(id, to, at);
@@ -434,12 +442,7 @@ impl Guard {
     }
 
     /// The rules about the person called, in the order the contract gives.
-    fn destination_may_be_called(
-        &self,
-        request: &DecideRequest,
-        pool: Option<PoolId>,
-        now: Timestamp,
-    ) -> Result<(), Decision> {
+    fn destination_may_be_called(&self, request: &DecideRequest, pool: PoolId, now: Timestamp) -> Result<(), Decision> {
         let to = request.to;
         let at = now.as_millisecond();
         if nanp::judge(to).is_none() {
@@ -452,12 +455,12 @@ impl Guard {
         if record.is_some_and(|d| d.opted_out(at)) {
             return Err(Decision::deny(DenyReason::OptedOut));
         }
-        let consented = record.is_some_and(|d| d.consented(pool, at));
+        let consented = record.is_some_and(|d| d.consented(Some(pool), at));
         let exempt = self.config.dnc_exemptions && (consented || request.known_contact);
         if listed && !exempt {
             return Err(Decision::deny(DenyReason::Dnc));
         }
-        let requires_consent = pool.is_some_and(|p| self.pools[p as usize].requires_consent);
+        let requires_consent = self.pools[pool as usize].requires_consent;
         if requires_consent && !consented {
             return Err(Decision::deny(DenyReason::NoConsent));
         }

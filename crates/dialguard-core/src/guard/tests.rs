@@ -473,17 +473,27 @@ fn an_unknown_pool_is_named_as_such() {
         ..req
     };
     assert_eq!(guard.decide(&req, ts(NOON_NY)), deny(DenyReason::PoolExhausted));
-    // The law is checked before the pool: a person who opted out is told so
-    // whatever the pool.
+    // A typo is named before any rule about the person: a dialer told
+    // `outside_calling_hours` or `opted_out` would retry or drop the contact
+    // and never learn its pool is misspelled.
     guard.apply(&Event::OptOut(OptOut {
         to: num("+12125550123"),
         at: ts(NOON_NY),
     }));
     let typo = DecideRequest {
         pool: "nope".into(),
-        ..req
+        ..req.clone()
     };
-    assert_eq!(guard.decide(&typo, ts(NOON_NY)), deny(DenyReason::OptedOut));
+    assert_eq!(guard.decide(&typo, ts(NOON_NY)), deny(DenyReason::UnknownPool));
+    assert_eq!(guard.decide(&req, ts(NOON_NY)), deny(DenyReason::OptedOut));
+    let night = DecideRequest {
+        to: num("+12125550199"),
+        ..typo
+    };
+    assert_eq!(
+        guard.decide(&night, ts("2025-06-03T06:00:00Z")),
+        deny(DenyReason::UnknownPool)
+    );
 }
 
 #[test]

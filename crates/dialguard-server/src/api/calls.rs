@@ -224,6 +224,7 @@ pub fn parse_call(f: &Fields) -> Result<Call, ApiError> {
     };
     let answered = matches!(classified.outcome, Outcome::Answered | Outcome::Voicemail);
     let talk_from = answered_at.unwrap_or(started_at);
+    f.refuse_misspelled()?;
     Ok(Call {
         from,
         to,

@@ -33,6 +33,7 @@ const TICK_AFTER_NS: i64 = 60 * 1_000_000_000;
 
 /// The request as the fast path reads it.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Question<'a> {
     #[serde(borrow)]
     pool: Cow<'a, str>,
@@ -116,12 +117,14 @@ pub async fn decide(
         Err(_) => {
             fallback = body::parse(&bytes)?;
             let f = Fields::of_body(&fallback)?;
-            (
+            let question = (
                 Cow::Borrowed(f.required_str("pool")?),
                 Cow::Borrowed(f.required_str("to")?),
                 f.optional_instant("at")?,
                 f.optional_bool("known_contact")?.unwrap_or(false),
-            )
+            );
+            f.refuse_misspelled()?;
+            question
         }
     };
     let now = tenant.clock.observe_opt(at);

@@ -163,7 +163,9 @@ macro_rules! endpoint {
             Body(bytes): Body,
         ) -> Result<Json<Recorded>, ApiError> {
             let value = body::parse(&bytes)?;
-            let parsed = $parse(&Fields::of_body(&value)?)?;
+            let fields = Fields::of_body(&value)?;
+            let parsed = $parse(&fields)?;
+            fields.refuse_misspelled()?;
             record(&state, tenant, Event::$variant(parsed)).await
         }
     };

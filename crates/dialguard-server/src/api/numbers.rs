@@ -185,6 +185,7 @@ pub async fn register(
         .optional_str("cnam")?
         .map(|c| c.trim().to_owned())
         .filter(|c| !c.is_empty());
+    f.refuse_misspelled()?;
     let now = tenant.clock.observe_opt(acquired_at);
 
     let existing = {
@@ -256,6 +257,7 @@ pub async fn change_state(
     })?;
     let reason = f.required_str("reason")?;
     let at = f.optional_instant("at")?;
+    f.refuse_misspelled()?;
     let now = tenant.clock.observe_opt(at);
     let change = {
         let engine = tenant.engine.lock();
@@ -330,6 +332,7 @@ pub async fn update_dispute(
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .map(str::to_owned);
+    f.refuse_misspelled()?;
     let now = tenant.clock.observe_opt(at);
     let checked = {
         let engine = tenant.engine.lock();
