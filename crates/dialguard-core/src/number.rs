@@ -211,6 +211,25 @@ pub(crate) fn library_says_valid(number: E164) -> bool {
     PHONE_NUMBER_UTIL.is_valid_number(&phone)
 }
 
+/// Up to `k` of `among` that `number` is most likely a slip of the keyboard
+/// for: fewest digits changed, swapped, added or dropped first (at most
+/// two), then the numerically closest. For "did you mean" in errors about
+/// numbers that are not registered.
+pub fn nearest(number: E164, among: impl IntoIterator<Item = E164>, k: usize) -> Vec<E164> {
+    let digits = number.0.to_string();
+    let mut ranked: Vec<(usize, u64, E164)> = among
+        .into_iter()
+        .filter(|n| *n != number)
+        .map(|n| {
+            let edits = strsim::damerau_levenshtein(&digits, &n.0.to_string());
+            (edits, n.0.abs_diff(number.0), n)
+        })
+        .filter(|(edits, _, _)| *edits <= 2)
+        .collect();
+    ranked.sort_unstable();
+    ranked.into_iter().take(k).map(|(_, _, n)| n).collect()
+}
+
 impl fmt::Display for E164 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "+{}", self.0)
@@ -253,6 +272,30 @@ mod tests {
             .map_err(|e| e.code());
         let want = expected.map(|(n, v)| (n.to_owned(), v));
         assert_eq!(got, want, "parsing {input:?}");
+    }
+
+    #[test]
+    fn the_nearest_numbers_are_the_likeliest_slips() {
+        let n = |s: &str| E164::parse_valid(s).unwrap();
+        let pool = [
+            n("+14155550100"),
+            n("+14155550101"),
+            n("+14155550110"),
+            n("+12125550100"),
+            n("+16175550123"),
+        ];
+        // Two digits swapped is one slip; a digit changed, one; a number
+        // from another city is no slip at all.
+        assert_eq!(
+            nearest(n("+14155551000"), pool, 2),
+            vec![n("+14155550100"), n("+14155550110")]
+        );
+        assert_eq!(
+            nearest(n("+14155550109"), pool, 3),
+            vec![n("+14155550101"), n("+14155550100"), n("+14155550110")]
+        );
+        assert_eq!(nearest(n("+13105559876"), pool, 3), Vec::<E164>::new());
+        assert_eq!(nearest(n("+14155550100"), pool, 1), vec![n("+14155550101")]);
     }
 
     #[test]

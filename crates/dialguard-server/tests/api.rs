@@ -377,6 +377,32 @@ fn a_misspelled_field_is_a_400_naming_it_and_an_unrelated_one_is_ignored() {
 }
 
 #[test]
+fn a_label_or_complaint_for_an_unregistered_number_is_refused_with_the_likely_one() {
+    let server = TestServer::start();
+    register(&server, "+14155550100", "sales");
+    register(&server, "+12125550100", "sales");
+    // Two digits swapped.
+    let label = json!({"number": "+14155551000", "carrier": "att", "label": "Spam Likely", "at": DAY1});
+    let (status, body) = json(server.post("/v1/labels", &label));
+    assert_eq!((status, body["field"].as_str()), (400, Some("number")), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("did you mean +14155550100?"),
+        "{body}"
+    );
+    let complaint = json!({"number": "+13105559876", "at": DAY1});
+    let (status, body) = json(server.post("/v1/complaints", &complaint));
+    assert_eq!((status, body["field"].as_str()), (400, Some("number")), "{body}");
+    assert!(!body["error"].as_str().unwrap().contains("did you mean"), "{body}");
+    // Nothing was recorded: the registered number is untouched.
+    let (_, number) = json(server.get("/v1/numbers/+14155550100"));
+    assert_eq!(number["labels"], json!([]), "{number}");
+    let right = json!({"number": "+14155550100", "carrier": "att", "label": "Spam Likely", "at": DAY1});
+    assert_eq!(json(server.post("/v1/labels", &right)).0, 200);
+    let (_, number) = json(server.get("/v1/numbers/+14155550100"));
+    assert_eq!(number["labels"].as_array().map(Vec::len), Some(1), "{number}");
+}
+
+#[test]
 fn numbers_endpoints_answer_404_400_and_409_where_a_user_would_expect() {
     let server = TestServer::start();
     let (status, body) = json(server.get("/v1/numbers/+14155550199"));

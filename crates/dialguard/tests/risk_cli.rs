@@ -208,6 +208,21 @@ fn labels_are_recorded_listed_and_override_health() {
     let db = dir.path().join("d.db");
     hang_up_heavy_history(&db);
     let add = |args: &[&str]| run(dialguard(&db).args(["labels", "add", "(415) 555-0100"]).args(args));
+    // Not registered yet: refused as a likely typo, with what to do.
+    let (code, _, stderr) = add(&["--carrier", "att", "--clean", "--at", "2026-03-20T11:00:00Z"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("+14155550100 is not a registered number"), "{stderr}");
+    assert!(stderr.contains("--allow-unregistered"), "{stderr}");
+    let (code, _, stderr) = run(dialguard(&db).args([
+        "numbers",
+        "add",
+        OURS,
+        "--pool",
+        "sales",
+        "--at",
+        "2026-03-01T00:00:00Z",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
 
     let (code, stdout, stderr) = add(&[
         "--carrier",
@@ -270,7 +285,9 @@ fn malformed_label_commands_are_refused_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");
     let add = |args: &[&str]| run(dialguard(&db).args(["labels", "add"]).args(args));
-    let cases: [(&[&str], i32, &str); 6] = [
+    let (code, _, stderr) = run(dialguard(&db).args(["numbers", "add", "+14155550101", "--pool", "sales"]));
+    assert_eq!(code, 0, "{stderr}");
+    let cases: [(&[&str], i32, &str); 8] = [
         (
             &[OURS, "--carrier", "sprint", "--clean"],
             1,
@@ -288,6 +305,16 @@ fn malformed_label_commands_are_refused_with_what_to_do() {
         ),
         (&["555", "--carrier", "att", "--clean"], 1, "number \"555\""),
         (&[OURS, "--carrier", "att"], 2, "--label"),
+        (
+            &[OURS, "--carrier", "att", "--clean"],
+            1,
+            "+14155550100 is not a registered number; did you mean +14155550101?",
+        ),
+        (
+            &["+13105559876", "--carrier", "att", "--clean"],
+            1,
+            "+13105559876 is not a registered number\n",
+        ),
         (
             &[OURS, "--carrier", "att", "--label", "Spam", "--clean"],
             2,

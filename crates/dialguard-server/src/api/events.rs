@@ -8,7 +8,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use dialguard_core::{Carrier, Complaint, Consent, Event, LabelObserved, OptOut};
+use dialguard_core::{Carrier, Complaint, Consent, E164, Event, LabelObserved, OptOut};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -67,12 +67,39 @@ pub struct LabelBody {
 }
 
 async fn record(state: &AppState, tenant: std::sync::Arc<Tenant>, event: Event) -> Result<Json<Recorded>, ApiError> {
+    // A label or a complaint is about one of the tenant's own numbers: one
+    // that is not registered is most likely mistyped, and recorded as is it
+    // would never reach the number it was meant for.
+    if let Event::Label(LabelObserved { number, .. }) | Event::Complaint(Complaint { number, .. }) = &event {
+        refuse_unregistered(&tenant, *number)?;
+    }
     tenant.clock.observe(event.at());
     let written = state.writer.append(tenant, vec![event]).await?;
     Ok(Json(Recorded {
         accepted: written.accepted,
         duplicates: written.duplicates,
     }))
+}
+
+fn refuse_unregistered(tenant: &Tenant, number: E164) -> Result<(), ApiError> {
+    let engine = tenant.engine.lock();
+    if engine.is_registered(number) {
+        return Ok(());
+    }
+    let near = dialguard_core::number::nearest(number, engine.lifecycle().numbers(), 3);
+    let hint = match near.as_slice() {
+        [] => String::new(),
+        near => format!(
+            "; did you mean {}?",
+            near.iter().map(E164::to_string).collect::<Vec<_>>().join(" or ")
+        ),
+    };
+    Err(ApiError::field(
+        "number",
+        format!(
+            "number {number} is not one of this tenant's registered numbers{hint} (PUT /v1/numbers/{number} registers it)"
+        ),
+    ))
 }
 
 fn source(f: &Fields, default: &str) -> Result<String, ApiError> {

@@ -47,28 +47,35 @@ pub struct LabelsArgs {
     action: LabelsAction,
 }
 
+#[derive(clap::Args)]
+struct AddLabel {
+    /// The number, in any usual form.
+    number: String,
+    /// `att`, `verizon` or `tmobile` (also `AT&T`, `T-Mobile`, or the engine: `hiya`, `tns`, `first-orion`).
+    #[arg(long)]
+    carrier: String,
+    /// The label shown, e.g. "Spam Likely".
+    #[arg(long, required_unless_present = "clean", conflicts_with = "clean")]
+    label: Option<String>,
+    /// The number showed clean: no label.
+    #[arg(long)]
+    clean: bool,
+    /// When it was seen (RFC 3339); default now.
+    #[arg(long)]
+    at: Option<Timestamp>,
+    /// How it was seen: `manual`, `test_call`, `monitoring`, …
+    #[arg(long, default_value = "manual")]
+    source: String,
+    /// Record it even though the number is not registered (a label is
+    /// otherwise refused as a likely typo).
+    #[arg(long)]
+    allow_unregistered: bool,
+}
+
 #[derive(clap::Subcommand)]
 enum LabelsAction {
     /// Record what a carrier's handset showed for a number.
-    Add {
-        /// The number, in any usual form.
-        number: String,
-        /// `att`, `verizon` or `tmobile` (also `AT&T`, `T-Mobile`, or the engine: `hiya`, `tns`, `first-orion`).
-        #[arg(long)]
-        carrier: String,
-        /// The label shown, e.g. "Spam Likely".
-        #[arg(long, required_unless_present = "clean", conflicts_with = "clean")]
-        label: Option<String>,
-        /// The number showed clean: no label.
-        #[arg(long)]
-        clean: bool,
-        /// When it was seen (RFC 3339); default now.
-        #[arg(long)]
-        at: Option<Timestamp>,
-        /// How it was seen: `manual`, `test_call`, `monitoring`, …
-        #[arg(long, default_value = "manual")]
-        source: String,
-    },
+    Add(AddLabel),
     /// Each carrier's latest display, per number (all numbers, or one with its history).
     List {
         number: Option<String>,
@@ -213,28 +220,23 @@ fn describe_label(l: &CarrierLabel) -> String {
 
 pub fn labels(db: &Store, args: LabelsArgs) -> Result<ExitCode> {
     match args.action {
-        LabelsAction::Add {
-            number,
-            carrier,
-            label,
-            clean,
-            at,
-            source,
-        } => add_label(db, &number, &carrier, label, clean, at, source),
+        LabelsAction::Add(add) => add_label(db, add),
         LabelsAction::List { number, at, format } => list_labels(db, number.as_deref(), at, format),
     }
 }
 
-fn add_label(
-    db: &Store,
-    number: &str,
-    carrier: &str,
-    label: Option<String>,
-    clean: bool,
-    at: Option<Timestamp>,
-    source: String,
-) -> Result<ExitCode> {
-    let number = parse_number(number)?;
+fn add_label(db: &Store, add: AddLabel) -> Result<ExitCode> {
+    let AddLabel {
+        number,
+        carrier,
+        label,
+        clean,
+        at,
+        source,
+        allow_unregistered,
+    } = add;
+    let number = parse_number(&number)?;
+    let carrier = carrier.as_str();
     let Some(carrier) = Carrier::from_name(carrier) else {
         bail!("--carrier {carrier:?} is not a carrier: use att, verizon or tmobile");
     };
@@ -255,6 +257,9 @@ fn add_label(
         source,
     };
     let mut log = open_log(db)?;
+    if !allow_unregistered {
+        refuse_unregistered(&*log, number)?;
+    }
     log.append(TENANT, &[Event::Label(observed.clone())])?;
     let shown = observed
         .label
@@ -275,6 +280,31 @@ fn add_label(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An error naming the registered numbers `number` is likeliest a slip
+/// for, unless it is registered.
+fn refuse_unregistered(log: &dyn dialguard_store::EventLog, number: E164) -> Result<()> {
+    let mut registered = Vec::new();
+    replay(log, |event| {
+        if let Event::NumberRegistered(r) = event {
+            registered.push(r.number);
+        }
+    })?;
+    if registered.contains(&number) {
+        return Ok(());
+    }
+    let near = dialguard_core::number::nearest(number, registered, 3);
+    let hint = if near.is_empty() {
+        String::new()
+    } else {
+        let near: Vec<String> = near.iter().map(E164::to_string).collect();
+        format!("; did you mean {}?", near.join(" or "))
+    };
+    bail!(
+        "{number} is not a registered number{hint}\n\
+         register it with `dialguard numbers add {number} --pool POOL`, or record it anyway with --allow-unregistered"
+    )
 }
 
 #[derive(Serialize)]
