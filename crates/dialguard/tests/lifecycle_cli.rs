@@ -108,6 +108,73 @@ fn an_operator_moves_a_number_and_the_list_and_history_show_why() {
 }
 
 #[test]
+fn registering_again_moves_the_pool_and_keeps_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let state_of = |number: &str| {
+        let listed = json(dialguard(&db).args(["numbers", "list", "--at", "2025-01-07T00:00:00Z", "--format", "json"]));
+        let row = listed["numbers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["number"] == number)
+            .cloned()
+            .unwrap();
+        (
+            row["pool"].as_str().unwrap().to_owned(),
+            row["state"].as_str().unwrap().to_owned(),
+        )
+    };
+    ok(dialguard(&db).args([
+        "numbers",
+        "add",
+        N,
+        "--pool",
+        "sales",
+        "--state",
+        "aging",
+        "--at",
+        "2025-01-02T00:00:00Z",
+    ]));
+    // Into another pool: still aging (it used to turn active).
+    ok(dialguard(&db).args(["numbers", "add", N, "--pool", "support", "--at", "2025-01-03T00:00:00Z"]));
+    assert_eq!(state_of(N), ("support".to_owned(), "aging".to_owned()));
+    // Asked for, the state moves.
+    ok(dialguard(&db).args([
+        "numbers",
+        "add",
+        N,
+        "--pool",
+        "support",
+        "--state",
+        "active",
+        "--at",
+        "2025-01-04T00:00:00Z",
+    ]));
+    assert_eq!(state_of(N), ("support".to_owned(), "active".to_owned()));
+    // A resting number keeps resting; a registration cannot end its rest.
+    ok(dialguard(&db).args([
+        "numbers",
+        "set-state",
+        N,
+        "resting",
+        "--reason",
+        "labeled",
+        "--at",
+        "2025-01-05T00:00:00Z",
+    ]));
+    ok(dialguard(&db).args(["numbers", "add", N, "--pool", "sales", "--at", "2025-01-06T00:00:00Z"]));
+    assert_eq!(state_of(N), ("sales".to_owned(), "resting".to_owned()));
+    let (code, _, stderr) = run(dialguard(&db).args(["numbers", "add", N, "--pool", "sales", "--state", "active"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("is resting") && stderr.contains("set-state"),
+        "{stderr}"
+    );
+    assert_eq!(state_of(N), ("sales".to_owned(), "resting".to_owned()));
+}
+
+#[test]
 fn set_state_refuses_bad_input_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let db = registered(dir.path());

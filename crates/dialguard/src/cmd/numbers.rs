@@ -30,9 +30,11 @@ enum Action {
         numbers: Vec<String>,
         #[arg(long)]
         pool: String,
-        /// `aging` for a new number that must ramp up, `active` otherwise.
-        #[arg(long, default_value = "active")]
-        state: String,
+        /// `aging` for a new number that must ramp up, `active` otherwise
+        /// (the default for a new number). A number already registered
+        /// keeps its state unless this says otherwise.
+        #[arg(long)]
+        state: Option<String>,
         /// When the number was acquired (RFC 3339); default now.
         #[arg(long)]
         at: Option<Timestamp>,
@@ -74,7 +76,7 @@ pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
             state,
             at,
             cnam,
-        } => add(db, numbers, pool, &state, at, cnam),
+        } => add(db, numbers, pool, state.as_deref(), at, cnam),
         Action::List { at } => list(db, at, args.format),
         Action::SetState(args) => crate::cmd::lifecycle::set_state(db, args),
     }
@@ -84,7 +86,7 @@ fn add(
     db: &Store,
     numbers: Vec<String>,
     pool: String,
-    state: &str,
+    state: Option<&str>,
     at: Option<Timestamp>,
     cnam: Option<String>,
 ) -> Result<ExitCode> {
@@ -92,25 +94,60 @@ fn add(
     if pool.is_empty() {
         bail!("--pool must name a pool, e.g. --pool sales");
     }
-    let state = match NumberState::from_name(state) {
-        Some(s @ (NumberState::Aging | NumberState::Active)) => s,
-        _ => bail!("--state must be `aging` or `active` for a new number, not {state:?}"),
+    let requested = match state.map(|s| (s, NumberState::from_name(s))) {
+        None => None,
+        Some((_, Some(s @ (NumberState::Aging | NumberState::Active)))) => Some(s),
+        Some((name, _)) => bail!(
+            "--state must be `aging` or `active` when registering, not {name:?} \
+             (other states are reached through the lifecycle, or `dialguard numbers set-state`)"
+        ),
     };
-    let at = at.unwrap_or_else(Timestamp::now);
-    let events = numbers
+    let numbers = numbers
         .iter()
-        .map(|text| {
-            let number = E164::parse_valid(text).with_context(|| format!("number {text:?}"))?;
-            Ok(Event::NumberRegistered(NumberRegistered {
-                number,
-                pool: pool.clone(),
-                at,
-                state,
-                cnam: cnam.clone(),
-            }))
-        })
+        .map(|text| E164::parse_valid(text).with_context(|| format!("number {text:?}")))
         .collect::<Result<Vec<_>>>()?;
     let mut log = open_log(db)?;
+    let engine = crate::replay::engine(&log)?;
+    let now = Timestamp::now();
+    let mut events = Vec::with_capacity(numbers.len());
+    for number in numbers {
+        let event = match engine.lifecycle().record(number) {
+            None => NumberRegistered {
+                number,
+                pool: pool.clone(),
+                at: at.unwrap_or(now),
+                state: requested.unwrap_or(NumberState::Active),
+                cnam: cnam.clone(),
+            },
+            Some(record) => {
+                // Registering again moves a number to another pool or names
+                // it; its state is the lifecycle's, changed here only when
+                // asked, and never out of a rest or a recovery plan.
+                let state = requested.unwrap_or(record.state);
+                if state != record.state
+                    && !matches!(
+                        record.state,
+                        NumberState::Aging | NumberState::Active | NumberState::Watch
+                    )
+                {
+                    bail!(
+                        "{number} is {}: its remediation decides when it calls again, not a registration; \
+                         to override, `dialguard numbers set-state {number} {} --reason \"…\"`",
+                        record.state.as_str(),
+                        state.as_str()
+                    );
+                }
+                NumberRegistered {
+                    number,
+                    pool: pool.clone(),
+                    at: at.unwrap_or(now).max(record.registered_at),
+                    state,
+                    cnam: cnam.clone(),
+                }
+            }
+        };
+        events.push(Event::NumberRegistered(event));
+    }
     log.append(TENANT, &events)?;
     for event in &events {
         if let Event::NumberRegistered(n) = event {
