@@ -47,6 +47,20 @@ pub fn open_log(store: &Store) -> Result<Box<dyn EventLog + Send>> {
         .with_context(|| format!("opening the event log {store}"))
 }
 
+/// The log for a command that reads it (or changes what is already in it):
+/// a SQLite file that does not exist is an error, not a new empty log, so a
+/// mistyped `--db` is not answered with "no numbers".
+pub fn open_existing(store: &Store) -> Result<Box<dyn EventLog + Send>> {
+    if store.url.is_none() && !store.db.exists() {
+        anyhow::bail!(
+            "there is no database at {}: pass --db with the path of yours (or set DIALGUARD_DB), \
+             or start one with `dialguard numbers add` or `dialguard import`",
+            store.db.display()
+        );
+    }
+    open_log(store)
+}
+
 /// Folds every event of the tenant, in log order.
 pub fn replay(log: &dyn EventLog, mut fold: impl FnMut(&Event)) -> Result<u64> {
     let mut count = 0;

@@ -202,3 +202,42 @@ fn numbers_added_are_listed_and_scope_the_report() {
     assert_eq!(code, 1);
     assert!(stderr.contains("\"555\""), "the bad number is named: {stderr}");
 }
+
+#[test]
+fn a_read_command_on_a_database_that_does_not_exist_says_so_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("dialgaurd.db");
+    let n = "+14155550100";
+    let business = dir.path().join("business.toml");
+    std::fs::write(
+        &business,
+        "legal_name = \"Acme LLC\"\nwebsite = \"https://acme.example\"\naddress = \"1 Main St\"\n\
+         years_in_operation = 3\nuse_case = \"reminders\"\nopt_in_process = \"intake form\"\n\
+         contact_email = \"ops@acme.example\"\n",
+    )
+    .unwrap();
+    let business = business.to_str().unwrap();
+    let commands: [&[&str]; 12] = [
+        &["numbers", "list"],
+        &["report"],
+        &["explain", n],
+        &["labels", "list"],
+        &["labels", "add", n, "--carrier", "att", "--clean"],
+        &["history", n],
+        &["disputes", "list"],
+        &["export", "fcr", "--business", business],
+        &["export", "numbers"],
+        &["package", n, "--business", business, "--out", "pkg"],
+        &["numbers", "set-state", n, "retired", "--reason", "x"],
+        &["disputes", "update", n, "hiya", "submitted"],
+    ];
+    for args in commands {
+        let (code, _, stderr) = run(dialguard(&typo).args(args));
+        assert_ne!(code, 0, "{args:?}");
+        assert!(
+            stderr.contains("there is no database at") && stderr.contains("dialgaurd.db"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!typo.exists(), "{args:?} created the database");
+    }
+}

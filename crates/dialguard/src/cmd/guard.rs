@@ -140,8 +140,12 @@ fn load_guard(db: &Store, files: &GuardFiles) -> Result<Guard> {
         None => GuardConfig::default(),
     };
     let mut guard = Guard::new(config)?;
-    let log = open_log(db)?;
-    replay(&log, |event| guard.apply(event))?;
+    // A contact list may be checked against the registry alone, before any
+    // log exists; a log is read only where there is one (and not created).
+    if db.url.is_some() || db.db.exists() {
+        let log = open_log(db)?;
+        replay(&log, |event| guard.apply(event))?;
+    }
     if let Some(list) = load_dnc(&dnc_path(db, files.dnc.as_deref()))? {
         guard.set_dnc(list);
     }

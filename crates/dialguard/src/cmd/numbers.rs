@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::output::{self, table};
-use crate::replay::{Store, TENANT, open_log};
+use crate::replay::{Store, TENANT, open_existing, open_log};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -158,7 +158,7 @@ fn add(
 }
 
 fn list(db: &Store, at: Option<Timestamp>, format: output::Format) -> Result<ExitCode> {
-    let log = open_log(db)?;
+    let log = open_existing(db)?;
     // State and health as of now: the engine moves time without recording
     // what it decides (`set-state` and the server record).
     let now = at.unwrap_or_else(Timestamp::now);

@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::output::{self, decimal, percent, table};
-use crate::replay::{Store, ledger, open_log};
+use crate::replay::{Store, ledger, open_existing};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -43,7 +43,7 @@ struct Report {
 }
 
 pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
-    let log = open_log(db)?;
+    let log = open_existing(db)?;
     let ledger = ledger(&log)?;
     let at = args.at.or_else(|| ledger.latest()).unwrap_or_else(Timestamp::now);
     let numbers = match &args.number {

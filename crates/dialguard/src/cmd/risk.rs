@@ -17,7 +17,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::output::{self, table};
-use crate::replay::{Store, TENANT, open_log, replay};
+use crate::replay::{Store, TENANT, open_existing, open_log, replay};
 
 /// `explain` and `labels list` print a table for people or JSON for scripts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -137,7 +137,7 @@ fn state(log: &dyn EventLog) -> Result<(Ledger, Labels)> {
 pub fn explain(db: &Store, args: ExplainArgs) -> Result<ExitCode> {
     let number = parse_number(&args.number)?;
     let config = risk_config(args.profiles.as_deref())?;
-    let log = open_log(db)?;
+    let log = open_existing(db)?;
     let (ledger, labels) = state(&log)?;
     if !ledger.is_owned(number) && labels.history(number).is_empty() {
         bail!(
@@ -256,10 +256,13 @@ fn add_label(db: &Store, add: AddLabel) -> Result<ExitCode> {
         at: at.unwrap_or_else(Timestamp::now),
         source,
     };
-    let mut log = open_log(db)?;
-    if !allow_unregistered {
+    let mut log = if allow_unregistered {
+        open_log(db)?
+    } else {
+        let log = open_existing(db)?;
         refuse_unregistered(&*log, number)?;
-    }
+        log
+    };
     log.append(TENANT, &[Event::Label(observed.clone())])?;
     let shown = observed
         .label
@@ -319,7 +322,7 @@ struct NumberLabels {
 
 fn list_labels(db: &Store, number: Option<&str>, at: Option<Timestamp>, format: Format) -> Result<ExitCode> {
     let one = number.map(parse_number).transpose()?;
-    let log = open_log(db)?;
+    let log = open_existing(db)?;
     let mut labels = Labels::new();
     replay(&log, |event| labels.apply(event))?;
     let at = at.unwrap_or_else(Timestamp::now);
