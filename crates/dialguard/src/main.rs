@@ -77,6 +77,9 @@ static ALLOCATOR: dialguard_core::huge_pages::HugePages<mimalloc::MiMalloc> =
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
+        end_quietly_on_a_closed_pipe();
+    }
     let store = replay::Store {
         db: cli.db,
         url: cli.database_url,
@@ -105,5 +108,18 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A reader that stops early (`dialguard explain … | head`) ends the command
+/// quietly, as it ends any Unix tool: the default action of SIGPIPE. Rust
+/// programs ignore the signal, so the next write to the closed pipe would
+/// fail and `println!` panic. The servers keep ignoring it: a client that
+/// hangs up must not stop them.
+fn end_quietly_on_a_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default action before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
