@@ -78,13 +78,79 @@ pub struct OptOut {
     pub at: Timestamp,
 }
 
-/// A person agreed to be called (for one pool, or for every pool).
+/// A person agreed to be called (for one pool, or for every pool), or
+/// has a relationship with the business that the law counts: a dated
+/// record, which is what exempts a call from the national Do-Not-Call
+/// registry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Consent {
     pub to: E164,
     pub at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<String>,
+    /// Stored as `basis`: the event's own tag is `kind`.
+    #[serde(rename = "basis", default, skip_serializing_if = "ConsentKind::is_written")]
+    pub kind: ConsentKind,
+}
+
+/// What a [`Consent`] record is, and so how long it counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentKind {
+    /// The person's signed, written agreement to be called (47 CFR
+    /// § 64.1200(c)(2)(ii)). Counts until they opt out.
+    #[default]
+    Written,
+    /// An established business relationship from a purchase or transaction
+    /// on this date (§ 64.1200(f)(5)): exempts registry calls for the 18
+    /// months after it.
+    EbrPurchase,
+    /// An established business relationship from the person's inquiry or
+    /// application on this date: exempts registry calls for 3 months.
+    EbrInquiry,
+}
+
+impl ConsentKind {
+    pub const ALL: [ConsentKind; 3] = [ConsentKind::Written, ConsentKind::EbrPurchase, ConsentKind::EbrInquiry];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentKind::Written => "written",
+            ConsentKind::EbrPurchase => "ebr_purchase",
+            ConsentKind::EbrInquiry => "ebr_inquiry",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ConsentKind> {
+        ConsentKind::ALL.into_iter().find(|k| k.as_str() == name.trim())
+    }
+
+    fn is_written(&self) -> bool {
+        *self == ConsentKind::Written
+    }
+
+    /// The months a relationship of this kind exempts calls for, counted from
+    /// its date; none for written consent, which lasts until an opt-out.
+    pub fn months(self) -> Option<i8> {
+        match self {
+            ConsentKind::Written => None,
+            ConsentKind::EbrPurchase => Some(18),
+            ConsentKind::EbrInquiry => Some(3),
+        }
+    }
+
+    /// The instant a record of this kind dated `at` stops counting (by the
+    /// calendar in UTC), or `None` when it does not expire.
+    pub fn until(self, at: Timestamp) -> Option<Timestamp> {
+        let months = self.months()?;
+        let utc = jiff::tz::Offset::UTC;
+        let later = utc
+            .to_datetime(at)
+            .checked_add(jiff::Span::new().months(months))
+            .ok()
+            .and_then(|d| utc.to_timestamp(d).ok());
+        Some(later.unwrap_or(Timestamp::MAX))
+    }
 }
 
 /// A number moved to another lifecycle state, and why.

@@ -21,7 +21,8 @@ pub mod risk;
 pub use call::{Call, Direction, Source};
 pub use classify::{Cause, Classified, Outcome};
 pub use event::{
-    Carrier, Complaint, Consent, DisputeUpdated, Event, LabelObserved, NumberRegistered, OptOut, StateChanged,
+    Carrier, Complaint, Consent, ConsentKind, DisputeUpdated, Event, LabelObserved, NumberRegistered, OptOut,
+    StateChanged,
 };
 pub use lifecycle::NumberState;
 pub use number::{E164, NumberError, Parsed, Validity};

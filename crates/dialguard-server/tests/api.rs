@@ -469,6 +469,11 @@ fn complaints_optouts_and_consents_are_recorded_and_an_opt_out_is_obeyed() {
         &json!({"to": "+12125550123", "at": DAY1, "pool": "sales"}),
     ));
     assert_eq!(status, 200);
+    let (status, got) = json(server.post(
+        "/v1/consents",
+        &json!({"to": "+12125550124", "at": DAY1, "kind": "ebr_inquiry"}),
+    ));
+    assert_eq!((status, got["accepted"].as_u64()), (200, Some(1)), "{got}");
     let (status, _) = json(server.post("/v1/optouts", &json!({"to": "+12125550123", "at": DAY1})));
     assert_eq!(status, 200);
     let (_, decision) = json(server.post(
@@ -479,6 +484,11 @@ fn complaints_optouts_and_consents_are_recorded_and_an_opt_out_is_obeyed() {
     for (path, body, field) in [
         ("/v1/optouts", json!({"to": "+12125550123"}), "at"),
         ("/v1/consents", json!({"at": DAY1}), "to"),
+        (
+            "/v1/consents",
+            json!({"to": "+12125550124", "at": DAY1, "kind": "verbal"}),
+            "kind",
+        ),
         ("/v1/complaints", json!({"number": "555", "at": DAY1}), "number"),
         (
             "/v1/labels",

@@ -23,8 +23,8 @@
 
 use dialguard_core::lifecycle::{DisputeStatus, DisputeStep};
 use dialguard_core::{
-    Call, Carrier, Cause, Complaint, Consent, Direction, DisputeUpdated, E164, Event, LabelObserved, NumberRegistered,
-    NumberState, OptOut, Outcome, Source, StateChanged,
+    Call, Carrier, Cause, Complaint, Consent, ConsentKind, Direction, DisputeUpdated, E164, Event, LabelObserved,
+    NumberRegistered, NumberState, OptOut, Outcome, Source, StateChanged,
 };
 use jiff::Timestamp;
 
@@ -164,11 +164,13 @@ pub fn every_kind() -> Vec<Event> {
             to: number("+12125550199"),
             at: t(5),
             pool: Some("sales".to_owned()),
+            kind: ConsentKind::Written,
         }),
         Event::Consent(Consent {
             to: number("+442079460958"),
             at: t(5),
             pool: None,
+            kind: ConsentKind::EbrPurchase,
         }),
         Event::StateChanged(StateChanged {
             number: number("+14155550100"),

@@ -37,11 +37,13 @@ pub struct GuardConfig {
     /// Local hours in the called party's zone. Default and widest allowed:
     /// the federal 08:00-21:00; states narrow it further by law.
     pub calling_hours: CallingWindow,
-    /// Let a consent on record, or an established relationship the dialer
-    /// vouches for (`known_contact`), permit a call to a number on the
-    /// national Do-Not-Call registry: 47 CFR § 64.1200(c)(2)(ii) and the
-    /// established-business-relationship exemption in § 64.1200(f)(5).
-    /// Default true. An internal opt-out always wins over both.
+    /// Let a dated record permit a call to a number on the national
+    /// Do-Not-Call registry: written consent (47 CFR § 64.1200(c)(2)(ii)), or
+    /// an established business relationship within its months (§
+    /// 64.1200(f)(5): 18 after a purchase, 3 after an inquiry), each a
+    /// `Consent` event of its kind. A dialer's `known_contact` never does:
+    /// it is a claim, not a record. Default true. An internal opt-out
+    /// always wins over both.
     pub dnc_exemptions: bool,
     /// Caps of a new number while it ramps up.
     pub aging: AgingCaps,

@@ -33,15 +33,28 @@ pub(crate) fn count_after(ascending: &[i64], after: i64) -> usize {
     ascending.len() - ascending.partition_point(|&c| c <= after)
 }
 
+/// A consent for one pool, or a dated relationship, and the span it counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Grant {
+    /// `None`: every pool.
+    pub pool: Option<PoolId>,
+    /// Written consent (otherwise an established business relationship,
+    /// which exempts from the registry but is not consent).
+    pub written: bool,
+    pub from: i64,
+    pub until: i64,
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Destination {
     pub opted_out_at: i64,
     /// A call to it ended `invalid_destination` (unallocated, disconnected).
     pub suppressed_at: i64,
-    /// Consent for every pool.
+    /// Written consent for every pool.
     pub consent_all_at: i64,
-    /// Consent for single pools: rare, so kept out of line.
-    pub consent_pools: Option<Box<[(PoolId, i64)]>>,
+    /// Consents for single pools and established relationships: rare, so
+    /// kept out of line.
+    pub grants: Option<Box<[Grant]>>,
     /// Our outbound calls and reservations to it, ascending, kept for
     /// [`KEPT_MS`] after the newest.
     pub calls: SmallVec<[i64; 3]>,
@@ -53,7 +66,7 @@ impl Default for Destination {
             opted_out_at: NEVER,
             suppressed_at: NEVER,
             consent_all_at: NEVER,
-            consent_pools: None,
+            grants: None,
             calls: SmallVec::new(),
         }
     }
@@ -68,28 +81,44 @@ impl Destination {
         self.suppressed_at <= at
     }
 
-    /// A consent recorded at or before `at`, for every pool or for this one.
-    pub fn consented(&self, pool: Option<PoolId>, at: i64) -> bool {
-        self.consent_all_at <= at
-            || pool.is_some_and(|pool| {
-                self.consent_pools
-                    .as_ref()
-                    .is_some_and(|list| list.iter().any(|&(p, since)| p == pool && since <= at))
-            })
+    /// Written consent recorded at or before `at`, for every pool or for
+    /// this one: what a pool that requires consent asks for.
+    pub fn consented(&self, pool: PoolId, at: i64) -> bool {
+        self.consent_all_at <= at || self.granted(pool, at, |g| g.written)
     }
 
-    pub fn record_consent(&mut self, pool: Option<PoolId>, at: i64) {
-        match pool {
-            None => self.consent_all_at = self.consent_all_at.min(at),
-            Some(pool) => {
-                let mut list = self.consent_pools.take().map(Vec::from).unwrap_or_default();
-                match list.iter_mut().find(|(p, _)| *p == pool) {
-                    Some((_, since)) => *since = (*since).min(at),
-                    None => list.push((pool, at)),
-                }
-                self.consent_pools = Some(list.into_boxed_slice());
-            }
+    /// Written consent, or an established relationship still in its months
+    /// at `at`: the exemptions from the national registry.
+    pub fn exempt_from_registry(&self, pool: PoolId, at: i64) -> bool {
+        self.consent_all_at <= at || self.granted(pool, at, |_| true)
+    }
+
+    fn granted(&self, pool: PoolId, at: i64, kind: impl Fn(&Grant) -> bool) -> bool {
+        self.grants.as_ref().is_some_and(|list| {
+            list.iter()
+                .any(|g| kind(g) && g.pool.is_none_or(|p| p == pool) && g.from <= at && at < g.until)
+        })
+    }
+
+    /// A consent or relationship for `pool` (every pool when `None`) from
+    /// `from` until `until` ([`NEVER`] when it does not expire).
+    pub fn record_consent(&mut self, pool: Option<PoolId>, written: bool, from: i64, until: i64) {
+        if written && pool.is_none() {
+            self.consent_all_at = self.consent_all_at.min(from);
+            return;
         }
+        let mut list = self.grants.take().map(Vec::from).unwrap_or_default();
+        let same = |g: &&mut Grant| g.pool == pool && g.written == written && g.until == until;
+        match list.iter_mut().find(same) {
+            Some(g) => g.from = g.from.min(from),
+            None => list.push(Grant {
+                pool,
+                written,
+                from,
+                until,
+            }),
+        }
+        self.grants = Some(list.into_boxed_slice());
     }
 
     /// Calls in the 24 hours before `at` (and any recorded after it).
@@ -215,15 +244,33 @@ mod tests {
     #[test]
     fn consent_counts_from_its_instant_and_for_its_pool() {
         let mut d = Destination::default();
-        d.record_consent(Some(3), 1_000);
-        assert!(!d.consented(Some(3), 999));
-        assert!(d.consented(Some(3), 1_000));
-        assert!(!d.consented(Some(4), 5_000));
-        assert!(!d.consented(None, 5_000));
-        d.record_consent(None, 2_000);
-        assert!(d.consented(Some(4), 2_000));
-        d.record_consent(Some(3), 500);
-        assert!(d.consented(Some(3), 500));
+        d.record_consent(Some(3), true, 1_000, NEVER);
+        assert!(!d.consented(3, 999));
+        assert!(d.consented(3, 1_000));
+        assert!(!d.consented(4, 5_000));
+        d.record_consent(None, true, 2_000, NEVER);
+        assert!(d.consented(4, 2_000));
+        d.record_consent(Some(3), true, 500, NEVER);
+        assert!(d.consented(3, 500));
+    }
+
+    #[test]
+    fn a_relationship_exempts_from_the_registry_for_its_span_and_is_not_consent() {
+        let mut d = Destination::default();
+        d.record_consent(None, false, 1_000, 9_000);
+        assert!(!d.exempt_from_registry(1, 999));
+        assert!(d.exempt_from_registry(1, 1_000));
+        assert!(d.exempt_from_registry(1, 8_999));
+        assert!(!d.exempt_from_registry(1, 9_000));
+        assert!(!d.consented(1, 5_000), "a relationship is not consent");
+        // A newer purchase starts a new span beside the old one.
+        d.record_consent(None, false, 20_000, 29_000);
+        assert!(!d.exempt_from_registry(1, 10_000));
+        assert!(d.exempt_from_registry(1, 25_000));
+        // Written consent exempts and does not expire.
+        d.record_consent(Some(2), true, 30_000, NEVER);
+        assert!(d.exempt_from_registry(2, i64::MAX - 1) && d.consented(2, 40_000));
+        assert!(!d.exempt_from_registry(1, 40_000));
     }
 
     #[test]

@@ -57,7 +57,10 @@ use crate::FastMap;
 pub struct DecideRequest {
     pub pool: String,
     pub to: E164,
-    /// The dialer vouches for an established relationship with this person.
+    /// The dialer says this person knows the business (a customer, a
+    /// patient): it picks the caller id and lets the call through a
+    /// recovery phase that calls known contacts only. It exempts nothing
+    /// from the Do-Not-Call registry; only a dated `Consent` record does.
     #[serde(default)]
     pub known_contact: bool,
 }
@@ -337,7 +340,9 @@ impl Guard {
             }
             Event::Consent(c) => {
                 let pool = c.pool.as_deref().map(|name| self.pool_id(name));
-                self.destinations.record(c.to).record_consent(pool, at);
+                let written = c.kind == crate::event::ConsentKind::Written;
+                let until = c.kind.until(c.at).map_or(destination::NEVER, |t| t.as_millisecond());
+                self.destinations.record(c.to).record_consent(pool, written, at, until);
             }
             Event::Call(call) => self.record_call(call),
             Event::Complaint(_) | Event::Label(_) | Event::DisputeUpdated(_) => {}
@@ -455,13 +460,15 @@ impl Guard {
         if record.is_some_and(|d| d.opted_out(at)) {
             return Err(Decision::deny(DenyReason::OptedOut));
         }
-        let consented = record.is_some_and(|d| d.consented(Some(pool), at));
-        let exempt = self.config.dnc_exemptions && (consented || request.known_contact);
+        // Only a dated record exempts a call from the registry: a dialer's
+        // `known_contact` is a claim, not the purchase or inquiry the law
+        // counts (it chooses the caller id and the recovery phases' calls).
+        let exempt = self.config.dnc_exemptions && record.is_some_and(|d| d.exempt_from_registry(pool, at));
         if listed && !exempt {
             return Err(Decision::deny(DenyReason::Dnc));
         }
         let requires_consent = self.pools[pool as usize].requires_consent;
-        if requires_consent && !consented {
+        if requires_consent && !record.is_some_and(|d| d.consented(pool, at)) {
             return Err(Decision::deny(DenyReason::NoConsent));
         }
         if record.is_some_and(|d| d.suppressed(at)) {

@@ -9,7 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::*;
 use crate::call::{Call, Direction, Source};
 use crate::classify::{Cause, Outcome};
-use crate::event::{Consent, NumberRegistered, OptOut, StateChanged};
+use crate::event::{Consent, ConsentKind, NumberRegistered, OptOut, StateChanged};
 
 // A Tuesday: 16:00Z is 12:00 in New York, 09:00 in Los Angeles.
 const NOON_NY: &str = "2025-06-03T16:00:00Z";
@@ -147,6 +147,7 @@ fn an_opt_out_recorded_at_t_denies_at_t_plus_one_millisecond() {
         to: num("+12125550123"),
         at: before,
         pool: None,
+        kind: ConsentKind::Written,
     }));
     assert_eq!(
         guard.decide(&request("+12125550123", true), after(t, 60)),
@@ -163,8 +164,40 @@ fn a_number_on_the_registry_is_denied_unless_an_exemption_applies() {
     guard.set_dnc(dnc.clone());
     assert_eq!(ask(&mut guard, listed, t), deny(DenyReason::Dnc));
     assert_eq!(ask(&mut guard, "+12125550124", t), allow(CALLER));
-    // An established relationship the dialer vouches for (47 CFR 64.1200(f)(5)).
-    assert_eq!(guard.decide(&request(listed, true), t), allow("+16175550101"));
+    // A relationship the dialer only claims is not the dated record the
+    // law counts (47 CFR 64.1200(f)(5)).
+    assert_eq!(guard.decide(&request(listed, true), t), deny(DenyReason::Dnc));
+    // A purchase on record exempts for 18 months from its date; an inquiry
+    // for 3.
+    let purchased = "2024-01-10T15:00:00Z";
+    guard.apply(&Event::Consent(Consent {
+        to: num(listed),
+        at: ts(purchased),
+        pool: None,
+        kind: ConsentKind::EbrPurchase,
+    }));
+    assert!(
+        ask(&mut guard, listed, ts("2025-07-10T14:59:00Z"))
+            .caller_id()
+            .is_some()
+    );
+    assert_eq!(
+        ask(&mut guard, listed, ts("2025-07-10T15:00:00Z")),
+        deny(DenyReason::Dnc)
+    );
+    let asked = "+12125550126";
+    guard.dnc_mut().insert(num(asked)).unwrap();
+    guard.apply(&Event::Consent(Consent {
+        to: num(asked),
+        at: ts("2025-03-03T16:00:00Z"),
+        pool: None,
+        kind: ConsentKind::EbrInquiry,
+    }));
+    assert!(ask(&mut guard, asked, ts("2025-06-03T15:00:00Z")).caller_id().is_some());
+    assert_eq!(
+        ask(&mut guard, asked, ts("2025-06-03T16:00:00Z")),
+        deny(DenyReason::Dnc)
+    );
     // A consent on record (47 CFR 64.1200(c)(2)(ii)).
     let mut consented = guard_with(GuardConfig::default(), &[CALLER]);
     consented.set_dnc(dnc.clone());
@@ -172,6 +205,7 @@ fn a_number_on_the_registry_is_denied_unless_an_exemption_applies() {
         to: num(listed),
         at: t,
         pool: Some("sales".into()),
+        kind: ConsentKind::Written,
     }));
     assert_eq!(ask(&mut consented, listed, t), allow(CALLER));
     // With exemptions switched off, the registry always wins.
@@ -201,18 +235,27 @@ fn a_pool_that_requires_consent_calls_only_people_who_gave_it() {
     let mut guard = guard_with(config, &[CALLER, "+16175550101", "+16175550102"]);
     let to = "+12125550123";
     assert_eq!(ask(&mut guard, to, t), deny(DenyReason::NoConsent));
-    // A relationship is not consent.
+    // A relationship is not consent, claimed or on record.
     assert_eq!(guard.decide(&request(to, true), t), deny(DenyReason::NoConsent));
+    guard.apply(&Event::Consent(Consent {
+        to: num(to),
+        at: t,
+        pool: None,
+        kind: ConsentKind::EbrPurchase,
+    }));
+    assert_eq!(ask(&mut guard, to, after(t, 60)), deny(DenyReason::NoConsent));
     // Consent for another pool does not count; a consent dated later does not yet.
     guard.apply(&Event::Consent(Consent {
         to: num(to),
         at: t,
         pool: Some("collections".into()),
+        kind: ConsentKind::Written,
     }));
     guard.apply(&Event::Consent(Consent {
         to: num(to),
         at: after(t, 600),
         pool: Some("sales".into()),
+        kind: ConsentKind::Written,
     }));
     assert_eq!(ask(&mut guard, to, after(t, 60)), deny(DenyReason::NoConsent));
     assert_eq!(ask(&mut guard, to, after(t, 600)), allow(CALLER));
@@ -221,6 +264,7 @@ fn a_pool_that_requires_consent_calls_only_people_who_gave_it() {
         to: num("+12125550124"),
         at: t,
         pool: None,
+        kind: ConsentKind::Written,
     }));
     assert_eq!(ask(&mut guard, "+12125550124", after(t, 600)), allow("+16175550101"));
     // A consent naming another pool does not make that pool exist.
@@ -1152,7 +1196,7 @@ mod property {
                         oracle.opted_out[to] = Some(oracle.opted_out[to].map_or(t, |o| o.min(t)));
                     }
                     Op::Consent(to) => {
-                        guard.apply(&Event::Consent(Consent { to: num(DESTINATIONS[to]), at: now, pool: None }));
+                        guard.apply(&Event::Consent(Consent { to: num(DESTINATIONS[to]), at: now, pool: None, kind: ConsentKind::Written }));
                         let t = now.as_millisecond();
                         oracle.consent[to] = Some(oracle.consent[to].map_or(t, |c| c.min(t)));
                     }

@@ -57,7 +57,9 @@ pub struct DecideBody {
     /// The instant of the call (RFC 3339). Moves the event clock; ignored by the wall clock.
     #[schema(example = "2026-03-02T15:04:05Z")]
     pub at: Option<String>,
-    /// The dialer vouches for an established relationship with this person.
+    /// The person knows the business (a customer): it picks the caller id and lets the call
+    /// through a recovery phase that calls known contacts only. It exempts nothing from the
+    /// Do-Not-Call registry: only a consent record does (`POST /v1/consents` with its `kind`).
     pub known_contact: Option<bool>,
 }
 

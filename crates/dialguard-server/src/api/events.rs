@@ -8,7 +8,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use dialguard_core::{Carrier, Complaint, Consent, E164, Event, LabelObserved, OptOut};
+use dialguard_core::{Carrier, Complaint, Consent, ConsentKind, E164, Event, LabelObserved, OptOut};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -51,6 +51,12 @@ pub struct ConsentBody {
     pub at: String,
     /// The pool the consent is for; every pool when absent.
     pub pool: Option<String>,
+    /// `written` (the default): signed consent, until an opt-out. `ebr_purchase`: a purchase or
+    /// transaction on `at`, which exempts calls from the national Do-Not-Call registry for 18
+    /// months. `ebr_inquiry`: an inquiry or application on `at`, for 3 months. Only written
+    /// consent satisfies a pool that requires consent.
+    #[schema(example = "written")]
+    pub kind: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -171,10 +177,23 @@ pub fn parse_consent(f: &Fields) -> Result<Consent, ApiError> {
         }
         other => other.map(|p| p.trim().to_owned()),
     };
+    let kind = match f.optional_str("kind")? {
+        None => ConsentKind::Written,
+        Some(name) => ConsentKind::from_name(name).ok_or_else(|| {
+            f.invalid(
+                "kind",
+                format!(
+                    "{name:?} is not a kind of consent: use written (signed consent), ebr_purchase \
+                     (a purchase on `at`: 18 months) or ebr_inquiry (an inquiry on `at`: 3 months)"
+                ),
+            )
+        })?,
+    };
     Ok(Consent {
         to: f.required_number("to")?,
         at: f.required_instant("at")?,
         pool,
+        kind,
     })
 }
 
