@@ -301,10 +301,19 @@ impl Engine {
             }
             _ => {}
         }
+        let first_registration = match event {
+            Event::NumberRegistered(n) if !self.is_registered(n.number) => Some(n.number),
+            _ => None,
+        };
         self.ledger.apply(event);
         self.guard.apply(event);
         self.labels.apply(event);
         self.lifecycle.apply(event);
+        if let Some(number) = first_registration {
+            // Calls imported before the number was registered count against
+            // its caps from the first decision on.
+            self.seed_guard(number);
+        }
         let touched = match event {
             Event::Call(call) => Some(call.owned_number()),
             Event::Complaint(c) => Some(c.number),
@@ -320,6 +329,19 @@ impl Engine {
                 self.urgent.insert(number);
             }
         }
+    }
+
+    fn seed_guard(&mut self, number: E164) {
+        let Some(newest) = self.ledger.newest_start(number) else {
+            return;
+        };
+        let starts: Vec<i64> = self
+            .ledger
+            .outbound_starts_since(number, newest - 25 * 3_600)
+            .into_iter()
+            .map(|s| s * 1_000)
+            .collect();
+        self.guard.seed_calls(number, &starts);
     }
 
     /// A label newly showing on a registered number, or a quarantine of an

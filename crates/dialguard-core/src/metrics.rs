@@ -557,6 +557,28 @@ impl WindowCounts {
 }
 
 impl Ledger {
+    /// The starts (seconds) of the number's outbound calls at or after
+    /// `from`, ascending.
+    pub fn outbound_starts_since(&self, number: E164, from: i64) -> Vec<i64> {
+        let Some(history) = self.histories.get(&number) else {
+            return Vec::new();
+        };
+        let lo = history.calls.partition_point(|c| c.started < from);
+        history.calls[lo..]
+            .iter()
+            .filter(|c| !c.inbound)
+            .map(|c| c.started)
+            .collect()
+    }
+
+    /// The start (seconds) of the number's newest call.
+    pub fn newest_start(&self, number: E164) -> Option<i64> {
+        self.histories
+            .get(&number)
+            .and_then(|h| h.calls.last())
+            .map(|c| c.started)
+    }
+
     /// One window's [`WindowCounts`] for one number as of `now`.
     pub fn window_counts(&self, number: E164, now: Timestamp, window: Window) -> WindowCounts {
         let mut counts = WindowCounts::default();

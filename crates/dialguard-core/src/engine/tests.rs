@@ -215,3 +215,37 @@ fn a_clean_number_summarises_as_healthy_with_its_caps() {
     assert!(view.plan.is_none());
     assert!(engine.number(B, call_at).is_none());
 }
+
+#[test]
+fn calls_imported_before_registration_count_against_the_caps() {
+    // A go-live: the day's call records are imported, then the number is
+    // registered. The guard must count those calls as if it had seen them
+    // after the registration.
+    let now = t("2025-03-04T18:00:00Z");
+    let first = t("2025-03-04T14:00:00Z");
+    let calls: Vec<Event> = (0..40)
+        .map(|i| answered(A, person(100 + i), first + SignedDuration::from_mins(3 * i as i64), 20))
+        .collect();
+    let registered = register(A, NumberState::Active, t("2025-03-01T00:00:00Z"));
+    let mut config = EngineConfig::default();
+    config.guard.daily_cap = 40;
+    let build = |events: Vec<Event>| {
+        let mut engine = Engine::new(config.clone()).expect("config");
+        for e in &events {
+            engine.apply(e);
+        }
+        engine
+    };
+    let mut registered_first = build([vec![registered.clone()], calls.clone()].concat());
+    let mut imported_first = build([calls, vec![registered]].concat());
+    for engine in [&mut registered_first, &mut imported_first] {
+        assert_eq!(engine.numbers(now)[0].calls_today, 40);
+        assert_eq!(
+            engine.decide(&request(person(1), false), now),
+            Decision::Deny {
+                reason: DenyReason::PoolExhausted,
+                retry_at: Some(first + SignedDuration::from_hours(24)),
+            }
+        );
+    }
+}

@@ -382,6 +382,24 @@ impl Guard {
         self.reindex(id, at);
     }
 
+    /// Counts calls a number placed before it was registered (call records
+    /// imported first, as a go-live does): the starts, in milliseconds, of
+    /// its outbound calls in the day before its newest. A number the guard
+    /// already holds, or one not registered, is left alone.
+    pub fn seed_calls(&mut self, number: E164, starts_ms: &[i64]) {
+        let Some(&id) = self.slot_of.get(&number) else {
+            return;
+        };
+        let slot = &mut self.slots[id as usize];
+        if !slot.calls.is_empty() {
+            return;
+        }
+        for &at in starts_ms {
+            slot.record_call(at);
+        }
+        self.reindex(id, self.clock);
+    }
+
     fn record_call(&mut self, call: &Call) {
         if call.direction != Direction::Outbound {
             return;
