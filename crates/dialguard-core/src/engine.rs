@@ -207,11 +207,12 @@ pub struct Engine {
     assessments: FastMap<E164, Assessment>,
     /// Numbers with new evidence since their latest assessment.
     dirty: FastSet<E164>,
-    /// Dirty numbers whose new evidence is a label or a complaint: they are
-    /// assessed at the next tick whatever the throttle, because a label
-    /// stops a number at once (SPEC §2.4), even when the clock has not
-    /// moved since the last assessment.
-    urgent: FastSet<E164>,
+    /// Dirty numbers whose new evidence is a label or a complaint, with the
+    /// instant of the earliest such evidence: they are assessed at the next
+    /// tick whatever the throttle, because a label stops a number at once
+    /// (SPEC §2.4), and as of that instant, so the state change it causes
+    /// carries its trigger's time, not the time someone next looked.
+    urgent: FastMap<E164, Timestamp>,
     /// Numbers whose arrival was checked for a label or complaints.
     arrival_checked: FastSet<E164>,
     last_sweep: Option<Timestamp>,
@@ -239,7 +240,7 @@ impl Engine {
             tracker: RiskTracker::new(),
             assessments: FastMap::default(),
             dirty: FastSet::default(),
-            urgent: FastSet::default(),
+            urgent: FastMap::default(),
             arrival_checked: FastSet::default(),
             last_sweep: None,
             pools: PoolBudgets::default(),
@@ -326,7 +327,11 @@ impl Engine {
         {
             self.dirty.insert(number);
             if matches!(event, Event::Label(_) | Event::Complaint(_)) {
-                self.urgent.insert(number);
+                let at = event.at();
+                self.urgent
+                    .entry(number)
+                    .and_modify(|t| *t = (*t).min(at))
+                    .or_insert(at);
             }
         }
     }
@@ -447,6 +452,7 @@ impl Engine {
         }
         for number in self.lifecycle.numbers() {
             self.check_arrival(number, now, &mut out);
+            self.assess_at_trigger(number, now, &mut out);
             self.advance_calendar(number, now, &mut out);
             if sweep || self.reassess_due(number, now) {
                 self.reassess(number, now, &mut out);
@@ -468,11 +474,30 @@ impl Engine {
         debug_assert!(changes.is_empty(), "a following tick decides nothing");
     }
 
+    /// A label or complaint that arrived since the last tick is judged as
+    /// of its own instant (never before the number's present state began):
+    /// the quarantine it causes, and the rest's 30 days, start there, however
+    /// late the tick that finds it. The number is assessed again as of
+    /// `now` in the same tick.
+    fn assess_at_trigger(&mut self, number: E164, now: Timestamp, out: &mut Vec<Event>) {
+        let Some(&trigger) = self.urgent.get(&number) else {
+            return;
+        };
+        let since = self.lifecycle.record(number).map(|r| r.since);
+        let at = since.map_or(trigger, |s| trigger.max(s));
+        if at >= now {
+            return;
+        }
+        self.reassess(number, at, out);
+        self.dirty.insert(number);
+        self.urgent.insert(number, now);
+    }
+
     fn reassess_due(&self, number: E164, now: Timestamp) -> bool {
         if !self.dirty.contains(&number) {
             return false;
         }
-        if self.urgent.contains(&number) {
+        if self.urgent.contains_key(&number) {
             return true;
         }
         self.assessments

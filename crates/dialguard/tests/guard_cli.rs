@@ -76,7 +76,8 @@ fn an_imported_registry_denies_its_numbers_and_merges_on_the_next_import() {
     assert_eq!(listed, json!({"decision": "deny", "reason": "dnc"}));
     let other = decide(&db, &["--pool", "sales", "--to", "+14155550101", "--at", OPEN]);
     assert_eq!(other, json!({"decision": "allow", "caller_id": "+16175550100"}));
-    // An established relationship is an exemption from the registry.
+    // A relationship the dialer only claims is no exemption from the
+    // registry: only a dated consent record is.
     let known = decide(
         &db,
         &[
@@ -89,7 +90,7 @@ fn an_imported_registry_denies_its_numbers_and_merges_on_the_next_import() {
             "--known-contact",
         ],
     );
-    assert_eq!(known["decision"], "allow");
+    assert_eq!(known, json!({"decision": "deny", "reason": "dnc"}));
 
     // A second file adds to the list; --replace starts over.
     let more = dir.path().join("more.txt");

@@ -115,7 +115,8 @@ fn an_observed_label_quarantines_the_number_and_decide_never_picks_it() {
         unreachable!()
     };
     assert!(first.reason.contains("Spam Likely"), "{}", first.reason);
-    assert_eq!(first.at, now);
+    // Stamped with its trigger's instant, not the tick's.
+    assert_eq!(first.at, now - SignedDuration::from_mins(5));
     // Already applied: the engine says resting, and a second tick adds nothing.
     assert_eq!(engine.lifecycle().state(A), Some(NumberState::Resting));
     assert!(engine.tick(now + SignedDuration::from_mins(1)).is_empty());
@@ -248,4 +249,35 @@ fn calls_imported_before_registration_count_against_the_caps() {
             }
         );
     }
+}
+
+#[test]
+fn a_quarantine_carries_its_labels_instant_however_late_the_tick_that_finds_it() {
+    let start = t("2025-03-04T14:00:00Z");
+    let seen = t("2025-03-05T12:00:00Z");
+    let events = [
+        register(A, NumberState::Active, start),
+        register(B, NumberState::Active, start),
+        label(A, Carrier::Verizon, Some("Spam Likely"), seen),
+    ];
+    // One process ticks a minute after the label, another first looks three
+    // days later: both write the same history.
+    let soon = engine(&events).tick(seen + SignedDuration::from_mins(1));
+    let late = engine(&events).tick(seen + SignedDuration::from_hours(72));
+    let stamps = |derived: &[Event]| -> Vec<(NumberState, Timestamp, String)> {
+        derived
+            .iter()
+            .filter_map(|e| match e {
+                Event::StateChanged(c) if c.number == A => Some((c.state, c.at, c.reason.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(stamps(&soon), stamps(&late));
+    let late = stamps(&late);
+    assert_eq!(
+        late.iter().map(|(s, at, _)| (*s, *at)).collect::<Vec<_>>(),
+        vec![(NumberState::Quarantined, seen), (NumberState::Resting, seen)]
+    );
+    assert!(late[1].2.contains("until 2025-04-04T12:00:00Z"), "{}", late[1].2);
 }

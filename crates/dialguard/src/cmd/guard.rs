@@ -57,7 +57,9 @@ pub struct DecideArgs {
     /// The instant to decide for (RFC 3339); default now.
     #[arg(long)]
     at: Option<Timestamp>,
-    /// The caller has an established relationship with this person.
+    /// The person knows the business (a customer): it picks the caller id
+    /// and passes a recovery phase that calls known contacts only. It is no
+    /// exemption from the Do-Not-Call registry (only a consent record is).
     #[arg(long)]
     known_contact: bool,
     #[command(flatten)]
