@@ -12,7 +12,7 @@ use crate::columns::{RecordText, trimmed};
 use crate::content_id::content_id;
 use crate::dial::{Destination, Numbers};
 use crate::draft::{Draft, seconds};
-use crate::split::Row;
+use crate::split::{Row, Splitter};
 use crate::stamp::{self, Stamp, WallClock};
 use crate::{Emitter, FileError, Options, parallel};
 
@@ -97,6 +97,12 @@ struct Calls<'o> {
 impl parallel::Convert for Calls<'_> {
     fn convert(&mut self, record: &Row) -> Result<Event, String> {
         self.call(record)
+    }
+
+    /// A field may hold line breaks (cdr_csv writes a userfield as it is),
+    /// but a record running over lines must still have a layout's columns.
+    fn splitter(&self) -> Splitter {
+        Splitter::spans_checked(|columns| layout(columns).is_some())
     }
 }
 
@@ -387,6 +393,46 @@ mod tests {
         // Without line breaks in fields, no block needs reading again.
         let plain: String = (0..60).map(|i| row(i, 6) + "\n").collect();
         assert_eq!(in_blocks(256, 2, plain.as_bytes()), sequential(plain.as_bytes()));
+    }
+
+    #[test]
+    fn a_line_cut_short_is_rejected_alone_and_the_next_record_lands() {
+        // A PBX that died mid-write: an open quote with no close.
+        let mut file = String::new();
+        for i in 0..3 {
+            file += &row(i, 6);
+            file.push('\n');
+        }
+        file += "\"acct\",\"4155550100\",\"1415555\n";
+        for i in 3..6 {
+            file += &row(i, 6);
+            file.push('\n');
+        }
+        // A field that holds line breaks in a record of a layout's columns
+        // is still read whole.
+        file += &row(6, 1);
+        file.push('\n');
+        let results = sequential(file.as_bytes());
+        let lines: Vec<u64> = results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .map(|e| e.line)
+            .collect();
+        assert_eq!(lines, [4], "{results:?}");
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 7, "{results:?}");
+        for block in [16, 300, 1 << 20] {
+            assert!(
+                in_blocks(block, 2, file.as_bytes()) == results,
+                "blocks of {block} bytes"
+            );
+        }
+        // Cut short on the last line: the same, with nothing after it.
+        let last = format!("{}\n\"acct\",\"41555", row(0, 6));
+        let results = sequential(last.as_bytes());
+        assert_eq!(
+            (results.len(), results[0].is_ok(), results[1].is_err()),
+            (2, true, true)
+        );
     }
 
     #[test]

@@ -33,6 +33,12 @@ const BLOCK: usize = 256 << 10;
 /// Turns one record into an event; one per worker.
 pub(crate) trait Convert: Send {
     fn convert(&mut self, record: &Row) -> Result<Event, String>;
+
+    /// The splitter for the format's records (see
+    /// [`Splitter::spans_checked`]); by default any record CSV reads.
+    fn splitter(&self) -> Splitter {
+        Splitter::default()
+    }
 }
 
 type Results = Vec<Result<Event, RowError>>;
@@ -84,7 +90,10 @@ pub(crate) fn convert_rows_in<R: Read, C: Convert>(
             let (work_rx, done_tx, make, skip_first) = (&work_rx, done_tx.clone(), &make, &skip_first);
             scope.spawn(move || {
                 let mut converter = make();
-                let mut split = Split::default();
+                let mut split = Split {
+                    splitter: converter.splitter(),
+                    record: Row::default(),
+                };
                 loop {
                     let job = work_rx.lock().map_err(drop).and_then(|rx| rx.recv().map_err(drop));
                     let Ok(mut block) = job else { return };
@@ -148,7 +157,6 @@ pub(crate) fn convert_rows_in<R: Read, C: Convert>(
 }
 
 /// A worker's splitter and record, used again for every block it takes.
-#[derive(Default)]
 struct Split {
     splitter: Splitter,
     record: Row,
@@ -196,7 +204,7 @@ pub(crate) fn read_in_one<C: Convert>(
     skip_first: &impl Fn(&Row) -> bool,
     out: &mut Emitter,
 ) -> Result<(), FileError> {
-    let mut rows = CsvRows::new(input);
+    let mut rows = CsvRows::new(input).with(converter.splitter());
     let mut record = Row::default();
     let mut first = first;
     while let Some(line) = rows.next(&mut record)? {

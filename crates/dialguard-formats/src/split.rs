@@ -8,6 +8,9 @@
 //! quote, text after a closing quote, a quoted field running over lines) is
 //! read by that state machine itself, `csv_core`, set up as `csv` sets it
 //! up, so every record is the one csv reads whichever way its line is split.
+//! One exception, for formats that know their records' widths
+//! ([`Splitter::spans_checked`]): a line cut short with a quote left open
+//! is read alone, where csv would join it with the lines after it.
 //!
 //! Records end at `\n` only: a CRLF file's `\r` stays at the end of the
 //! last field (every field is read trimmed, see
@@ -118,7 +121,18 @@ pub(crate) struct Splitter {
     ends: Vec<usize>,
     /// The line being split, as bit masks.
     marks: Marks,
+    /// Whether a record with this many fields is one the format writes; a
+    /// record running over lines that is not is a line cut short (see
+    /// [`Splitter::spans_checked`]).
+    fits: fn(usize) -> bool,
+    /// Whether `fits` is the format's own (see [`Splitter::spans_checked`]).
+    checked: bool,
 }
+
+/// The most bytes a checked record may run over lines for: far past any
+/// call record, and a bound on the bytes read ahead for a quote that never
+/// closes.
+const MAX_SPAN: usize = 1 << 20;
 
 impl Default for Splitter {
     fn default() -> Splitter {
@@ -128,11 +142,28 @@ impl Default for Splitter {
                 .build(),
             ends: vec![0; 64],
             marks: Marks::default(),
+            fits: |_| true,
+            checked: false,
         }
     }
 }
 
 impl Splitter {
+    /// A splitter for a format whose records have a field count `fits`
+    /// accepts. A quoted field that opens on a line and does not close
+    /// there runs on over the next lines, as CSV allows; when the record
+    /// that makes does not fit, the line was cut short (a PBX that died
+    /// mid-write leaves `"acct","garbage` with no closing quote): that
+    /// line is read as a record alone, to be rejected by itself, and the
+    /// next line as its own record, instead of both being lost together.
+    pub fn spans_checked(fits: fn(usize) -> bool) -> Splitter {
+        Splitter {
+            fits,
+            checked: true,
+            ..Splitter::default()
+        }
+    }
+
     /// Reads the record of `bytes` at `place` into `row` and moves
     /// `place` past it. `ended` says `bytes` run to the end of the input;
     /// without it a record must end in a line break to be read.
@@ -159,17 +190,43 @@ impl Splitter {
                 place.line += 1;
                 false
             } else {
-                let Some(read) = self.by_machine(rest, row, ended) else {
+                let capped = self.checked && rest.len() > MAX_SPAN;
+                let window = if capped { &rest[..MAX_SPAN] } else { rest };
+                let Some(mut read) = self.by_machine(window, row, ended || capped) else {
                     return Next::More;
                 };
+                let mut broken = row.iter().any(|field| field.contains(&b'\n'));
+                let line_end = (text.len() + 1).min(rest.len());
+                // Cut short when the next line is a record by itself, or
+                // when the span closed before the bytes end and does not
+                // fit. A span that runs to the end of the bytes is left
+                // whole: the next line is not here to judge by (a block's
+                // end: it is read again with what follows), or there is
+                // none to lose.
+                let misfit = read < window.len() && !(self.fits)(row.len());
+                if broken && self.checked && (misfit || self.whole_record(&rest[line_end..])) {
+                    read = self
+                        .by_machine(&rest[..line_end], row, true)
+                        .expect("a whole input is read to its end");
+                    broken = false;
+                }
                 place.at += read;
                 place.line += memchr::memchr_iter(b'\n', &rest[..read]).count() as u64;
-                row.iter().any(|field| field.contains(&b'\n'))
+                broken
             };
             if !row.is_blank() {
                 return Next::Record { line, broken };
             }
         }
+    }
+
+    /// Whether the first line of `bytes` is a record of the format's by
+    /// itself: then a quote left open on the line before it was a line cut
+    /// short, not a field running over lines.
+    fn whole_record(&mut self, bytes: &[u8]) -> bool {
+        let line = memchr(b'\n', bytes).map_or(bytes, |end| &bytes[..end]);
+        let mut scratch = Row::default();
+        !line.is_empty() && self.plain(line, &mut scratch) && (self.fits)(scratch.len())
     }
 
     /// Splits `line` (without its `\n`) into `row` when it is plain:
@@ -409,6 +466,12 @@ pub(crate) struct CsvRows<R> {
 impl<R: Read> CsvRows<R> {
     pub fn new(input: R) -> CsvRows<R> {
         CsvRows::reading(input, 64 << 10)
+    }
+
+    /// Reads with `splitter` (see [`Splitter::spans_checked`]).
+    pub fn with(mut self, splitter: Splitter) -> CsvRows<R> {
+        self.splitter = splitter;
+        self
     }
 
     /// Reads `chunk` bytes at a time (tests read a few).
