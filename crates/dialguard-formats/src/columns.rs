@@ -196,9 +196,25 @@ impl Header {
             .or_else(|| self.find(&[&squash(name)]))
     }
 
-    /// The header as found, for error messages.
+    /// The header as found, for error messages: at most 40 names, each cut
+    /// to 40 characters, so a wrong file's first line (a data row, or
+    /// megabytes of something else) does not fill the screen.
     pub fn listing(&self) -> String {
-        self.names.join(",")
+        const NAMES: usize = 40;
+        const CHARS: usize = 40;
+        let mut out: Vec<String> = self
+            .names
+            .iter()
+            .take(NAMES)
+            .map(|name| match name.char_indices().nth(CHARS) {
+                Some((cut, _)) => format!("{}… ({} characters)", &name[..cut], name.chars().count()),
+                None => name.clone(),
+            })
+            .collect();
+        if self.names.len() > NAMES {
+            out.push(format!("… and {} more", self.names.len() - NAMES));
+        }
+        out.join(",")
     }
 }
 
@@ -295,6 +311,18 @@ mod tests {
 
     fn parse(text: &str) -> Result<ColumnMap, String> {
         text.parse::<ColumnMap>().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_header_is_listed_short_however_long_the_line() {
+        let long = "x".repeat(4_000_000);
+        let many: Vec<String> = (0..100).map(|i| format!("c{i}")).collect();
+        let header = Header::new(&Row::from(&[long.as_str(), "From", "To"][..]));
+        let listing = header.listing();
+        assert_eq!(listing, format!("{}… (4000000 characters),From,To", "x".repeat(40)));
+        let names: Vec<&str> = many.iter().map(String::as_str).collect();
+        let listing = Header::new(&Row::from(&names[..])).listing();
+        assert!(listing.ends_with(",c39,… and 60 more"), "{listing}");
     }
 
     #[test]
