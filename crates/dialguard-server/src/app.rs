@@ -243,6 +243,44 @@ impl FromRequest<AppState> for Body {
     }
 }
 
+/// A JSON request body ([`Body`]) whose `Content-Type`, when one is sent,
+/// says JSON (`application/json`, `text/json` or any `+json`); another type
+/// is a 415 that says what to send. A request without one is read as JSON.
+pub struct JsonBody(pub Bytes);
+
+impl FromRequest<AppState> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(value) = request.headers().get(axum::http::header::CONTENT_TYPE) {
+            let text = value.to_str().unwrap_or_default();
+            if !is_json_type(text) {
+                return Err(ApiError {
+                    status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    message: format!(
+                        "Content-Type {:?} is not JSON: send the body as JSON with Content-Type: application/json",
+                        String::from_utf8_lossy(value.as_bytes())
+                    ),
+                    field: None,
+                });
+            }
+        }
+        let Body(bytes) = Body::from_request(request, state).await?;
+        Ok(JsonBody(bytes))
+    }
+}
+
+/// `application/json`, `text/json` or a `+json` type, with any parameters.
+fn is_json_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence == "text/json" || essence.ends_with("+json")
+}
+
 /// A known path asked with a method it does not have: a JSON 405.
 async fn method_not_allowed() -> ApiError {
     ApiError {
@@ -255,6 +293,26 @@ async fn method_not_allowed() -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_types_are_the_json_ones_with_any_parameters() {
+        for json in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "text/json",
+            "application/vnd.api+json",
+        ] {
+            assert!(is_json_type(json), "{json}");
+        }
+        for other in [
+            "application/x-www-form-urlencoded",
+            "text/plain",
+            "multipart/form-data; boundary=x",
+            "",
+        ] {
+            assert!(!is_json_type(other), "{other}");
+        }
+    }
 
     #[test]
     fn basic_credentials_carry_the_token() {

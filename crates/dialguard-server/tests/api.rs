@@ -377,6 +377,46 @@ fn a_misspelled_field_is_a_400_naming_it_and_an_unrelated_one_is_ignored() {
 }
 
 #[test]
+fn a_body_sent_as_another_type_than_json_is_a_415_that_says_what_to_send() {
+    let server = TestServer::start();
+    register(&server, "+14155550100", "sales");
+    let decide = json!({"pool": "sales", "to": "+12125550123", "at": DAY1}).to_string();
+    let send = |content_type: Option<&str>| {
+        let mut request = server.client().post(server.url("/v1/decide")).body(decide.clone());
+        if let Some(t) = content_type {
+            request = request.header("content-type", t);
+        }
+        json(request.send().unwrap())
+    };
+    for wrong in ["application/x-www-form-urlencoded", "text/plain", "application/xml"] {
+        let (status, body) = send(Some(wrong));
+        assert_eq!(status, 415, "{wrong}: {body}");
+        assert!(body["error"].as_str().unwrap().contains("application/json"), "{body}");
+    }
+    for fine in [
+        Some("application/json; charset=utf-8"),
+        Some("application/vnd.dialer+json"),
+        None,
+    ] {
+        let (status, body) = send(fine);
+        assert_eq!(status, 200, "{fine:?}: {body}");
+        assert!(body["decision"].is_string(), "{fine:?}: {body}");
+    }
+    // The same on the ingest endpoints; Twilio's form-encoded callbacks are
+    // their own endpoint and keep their type.
+    let (status, _) = json(
+        server
+            .client()
+            .post(server.url("/v1/optouts"))
+            .header("content-type", "text/csv")
+            .body(json!({"to": "+12125550123", "at": DAY1}).to_string())
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 415);
+}
+
+#[test]
 fn a_label_or_complaint_for_an_unregistered_number_is_refused_with_the_likely_one() {
     let server = TestServer::start();
     register(&server, "+14155550100", "sales");

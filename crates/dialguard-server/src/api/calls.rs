@@ -28,7 +28,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::app::{AppState, Authed, Body};
+use crate::app::{AppState, Authed, JsonBody};
 use crate::body::{self, Fields, describe};
 use crate::error::ApiError;
 
@@ -91,7 +91,7 @@ pub struct Rejected {
 pub async fn ingest(
     State(state): State<AppState>,
     Authed(tenant): Authed,
-    Body(bytes): Body,
+    JsonBody(bytes): JsonBody,
 ) -> Result<Json<IngestBody>, ApiError> {
     let value = body::parse(&bytes)?;
     let (calls, rejected) = parse_body(&value)?;

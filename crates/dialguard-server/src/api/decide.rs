@@ -22,7 +22,7 @@ use dialguard_core::E164;
 use dialguard_core::guard::{DecideRequest, Decision, DenyReason};
 use serde::{Deserialize, Serialize};
 
-use crate::app::{AppState, Authed, Body};
+use crate::app::{AppState, Authed, JsonBody};
 use crate::body::{self, Fields};
 use crate::config::ClockMode;
 use crate::error::ApiError;
@@ -91,7 +91,7 @@ pub struct DecisionBody {
 pub async fn decide(
     State(state): State<AppState>,
     Authed(tenant): Authed,
-    Body(bytes): Body,
+    JsonBody(bytes): JsonBody,
 ) -> Result<Response, ApiError> {
     // A tenant's slots are reserved in one server's memory, the leader's:
     // the others send its decisions there.

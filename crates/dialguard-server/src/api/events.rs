@@ -12,7 +12,7 @@ use dialguard_core::{Carrier, Complaint, Consent, ConsentKind, E164, Event, Labe
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::app::{AppState, Authed, Body};
+use crate::app::{AppState, Authed, JsonBody};
 use crate::body::{self, Fields, describe};
 use crate::error::ApiError;
 use crate::tenant::Tenant;
@@ -206,7 +206,7 @@ macro_rules! endpoint {
         pub async fn $name(
             State(state): State<AppState>,
             Authed(tenant): Authed,
-            Body(bytes): Body,
+            JsonBody(bytes): JsonBody,
         ) -> Result<Json<Recorded>, ApiError> {
             let value = body::parse(&bytes)?;
             let fields = Fields::of_body(&value)?;

@@ -18,7 +18,7 @@ use dialguard_core::{E164, Event, NumberRegistered, NumberState};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::app::{AppState, Authed, Body};
+use crate::app::{AppState, Authed, JsonBody};
 use crate::body::{self, Fields, parse_number};
 use crate::error::ApiError;
 use crate::tenant::Tenant;
@@ -159,7 +159,7 @@ pub async fn register(
     State(state): State<AppState>,
     Authed(tenant): Authed,
     Path(number): Path<String>,
-    Body(bytes): Body,
+    JsonBody(bytes): JsonBody,
 ) -> Result<Json<NumberView>, ApiError> {
     let number = path_number(&number)?;
     let value = body::parse(&bytes)?;
@@ -242,7 +242,7 @@ pub async fn change_state(
     State(state): State<AppState>,
     Authed(tenant): Authed,
     Path(number): Path<String>,
-    Body(bytes): Body,
+    JsonBody(bytes): JsonBody,
 ) -> Result<Json<NumberView>, ApiError> {
     let number = path_number(&number)?;
     let value = body::parse(&bytes)?;
@@ -305,7 +305,7 @@ pub async fn update_dispute(
     State(state): State<AppState>,
     Authed(tenant): Authed,
     Path(number): Path<String>,
-    Body(bytes): Body,
+    JsonBody(bytes): JsonBody,
 ) -> Result<Json<NumberView>, ApiError> {
     let number = path_number(&number)?;
     let value = body::parse(&bytes)?;
