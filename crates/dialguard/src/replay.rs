@@ -61,6 +61,28 @@ pub fn open_existing(store: &Store) -> Result<Box<dyn EventLog + Send>> {
     open_log(store)
 }
 
+/// The instant a command answers as of: `--at`, else the wall clock, the
+/// same rule for every command and the server's default clock. When the log
+/// ends more than a day before it (a file of last month's records), a note
+/// on stderr says so and how to look as of then.
+pub fn as_of(at: Option<jiff::Timestamp>, newest: Option<jiff::Timestamp>) -> jiff::Timestamp {
+    if let Some(at) = at {
+        return at;
+    }
+    let now = jiff::Timestamp::now();
+    if let Some(newest) = newest.filter(|n| now.duration_since(*n) > jiff::SignedDuration::from_hours(24)) {
+        eprintln!(
+            "note: answering as of now ({}); the newest record in the log is {} ({} days earlier): \
+             pass --at {} to answer as of then",
+            now.round(jiff::Unit::Second).unwrap_or(now),
+            newest,
+            now.duration_since(newest).as_hours() / 24,
+            newest
+        );
+    }
+    now
+}
+
 /// Folds every event of the tenant, in log order.
 pub fn replay(log: &dyn EventLog, mut fold: impl FnMut(&Event)) -> Result<u64> {
     let mut count = 0;

@@ -37,12 +37,13 @@ fn report_json(db: &Path, at: &str) -> Value {
     serde_json::from_str(&stdout).unwrap()
 }
 
-/// Every owned number's figures in every window, as of the newest record:
-/// what a second copy of any call would change. Checks the 30-day windows
-/// hold `calls` attempts in all, so an empty report cannot pass for a
-/// right one.
+/// Every owned number's figures in every window, as of a day whose 30-day
+/// window holds the whole generated week (2026-03-02 on): what a second
+/// copy of any call would change. Checks the 30-day windows hold `calls`
+/// attempts in all, so an empty report cannot pass for a right one.
 fn whole_report(db: &Path, calls: u64) -> Value {
-    let (code, stdout, stderr) = run(dialguard(db).args(["report", "--format", "json"]));
+    let (code, stdout, stderr) =
+        run(dialguard(db).args(["report", "--format", "json", "--at", "2026-03-20T00:00:00Z"]));
     assert_eq!(code, 0, "{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
     let attempts: u64 = report["numbers"]
@@ -264,4 +265,31 @@ fn a_reader_that_stops_early_ends_the_command_quietly() {
         "{:?}: {stderr}",
         out.status
     );
+}
+
+#[test]
+fn report_and_explain_answer_as_of_now_like_every_command_and_say_when_the_log_is_older() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let (code, _) = import_json(&db, "asterisk", &generated_file(dir.path(), 500));
+    assert_eq!(code, 0);
+    let (code, stdout, stderr) = run(dialguard(&db).args(["report", "--format", "json"]));
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let at: jiff::Timestamp = report["at"].as_str().unwrap().parse().unwrap();
+    assert!(jiff::Timestamp::now().duration_since(at).as_secs() < 600, "{at}");
+    assert!(
+        stderr.contains("the newest record in the log is 2026-03-") && stderr.contains("pass --at 2026-03-"),
+        "{stderr}"
+    );
+    let number = report["numbers"][0]["number"].as_str().unwrap().to_owned();
+    let (code, stdout, stderr) = run(dialguard(&db).args(["explain", &number, "--format", "json"]));
+    assert_eq!(code, 0, "{stderr}");
+    let explained: Value = serde_json::from_str(&stdout).unwrap();
+    let explained_at: jiff::Timestamp = explained["at"].as_str().unwrap().parse().unwrap();
+    assert!(explained_at >= at, "{explained_at} {at}");
+    assert!(stderr.contains("pass --at"), "{stderr}");
+    // Asked at an instant, no note.
+    let (_, _, stderr) = run(dialguard(&db).args(["report", "--at", "2026-03-09T00:00:00Z"]));
+    assert!(!stderr.contains("note:"), "{stderr}");
 }

@@ -57,7 +57,9 @@ fn a_postgres_log_reports_what_the_sqlite_file_reports_and_never_counts_twice() 
     import(None);
     assert!(db.exists(), "without --database-url the SQLite file holds the log");
 
-    let report = |url: Option<&str>| json(dialguard(&db, url).args(["report", "--format", "json"]));
+    let report = |url: Option<&str>| {
+        json(dialguard(&db, url).args(["report", "--format", "json", "--at", "2026-03-20T00:00:00Z"]))
+    };
     let on_pg = report(Some(&url));
     assert_eq!(on_pg, report(None), "the two backends give the same figures");
     assert!(

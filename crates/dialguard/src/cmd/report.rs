@@ -1,8 +1,8 @@
 //! `dialguard report`: each owned number's calling pattern.
 //!
-//! The figures are as of `--at`, by default the instant of the newest record
-//! in the log: a file of last month's CDRs reports on last month, not on an
-//! empty "now".
+//! The figures are as of `--at`, by default now, as every command answers
+//! (see [`crate::replay::as_of`]: a log that ends days earlier gets a note
+//! saying how to look as of then).
 
 use std::process::ExitCode;
 
@@ -19,7 +19,7 @@ use crate::replay::{Store, ledger, open_existing};
 pub struct Args {
     /// One number to report on in full (every window); default every owned number.
     number: Option<String>,
-    /// The instant the windows end at (RFC 3339); default the newest record.
+    /// The instant the windows end at (RFC 3339); default now.
     #[arg(long)]
     at: Option<Timestamp>,
     /// The window the all-numbers table shows: 1h, 24h, 7d or 30d.
@@ -45,7 +45,7 @@ struct Report {
 pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
     let log = open_existing(db)?;
     let ledger = ledger(&log)?;
-    let at = args.at.or_else(|| ledger.latest()).unwrap_or_else(Timestamp::now);
+    let at = crate::replay::as_of(args.at, ledger.latest());
     let numbers = match &args.number {
         Some(text) => {
             let number = E164::parse_valid(text).with_context(|| format!("number {text:?}"))?;

@@ -31,7 +31,7 @@ pub enum Format {
 pub struct ExplainArgs {
     /// The number to explain, in any usual form (+14155550100, (415) 555-0100, …).
     number: String,
-    /// The instant to judge at (RFC 3339); default the newest record in the log.
+    /// The instant to judge at (RFC 3339); default now.
     #[arg(long)]
     at: Option<Timestamp>,
     /// A directory of profile files (`*.toml`) replacing the shipped ones.
@@ -144,7 +144,7 @@ pub fn explain(db: &Store, args: ExplainArgs) -> Result<ExitCode> {
             "{number} has no calls or labels in the log: import its calls with `dialguard import`, or register it with `dialguard numbers add {number} --pool NAME`"
         );
     }
-    let at = args.at.or_else(|| ledger.latest()).unwrap_or_else(Timestamp::now);
+    let at = crate::replay::as_of(args.at, ledger.latest());
     let assessment = assess(&ledger, &labels, &config, number, at);
     match args.format {
         Format::Json => output::print_json(&assessment)?,
