@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 
-BIN = os.path.join(os.path.dirname(__file__), "..", "target", "release", "dialguard")
+BIN = os.environ.get("DIALGUARD_BIN") or os.path.join(os.path.dirname(__file__), "..", "target", "release", "dialguard")
 SEVERITIES = [0.5, 0.75, 1.0, 1.5, 2.0]
 VARIANTS = {"closed_loop": [], "open_loop": ["--open-loop"]}
 

@@ -61,6 +61,13 @@ pub fn open_existing(store: &Store) -> Result<Box<dyn EventLog + Send>> {
     open_log(store)
 }
 
+/// The wall clock to the second: the instant a command without `--at`
+/// answers as of, written as the reader expects (`2026-03-02T15:04:05Z`).
+pub fn now() -> jiff::Timestamp {
+    let now = jiff::Timestamp::now();
+    now.round(jiff::Unit::Second).unwrap_or(now)
+}
+
 /// The instant a command answers as of: `--at`, else the wall clock, the
 /// same rule for every command and the server's default clock. When the log
 /// ends more than a day before it (a file of last month's records), a note
@@ -69,12 +76,12 @@ pub fn as_of(at: Option<jiff::Timestamp>, newest: Option<jiff::Timestamp>) -> ji
     if let Some(at) = at {
         return at;
     }
-    let now = jiff::Timestamp::now();
+    let now = now();
     if let Some(newest) = newest.filter(|n| now.duration_since(*n) > jiff::SignedDuration::from_hours(24)) {
         eprintln!(
             "note: answering as of now ({}); the newest record in the log is {} ({} days earlier): \
              pass --at {} to answer as of then",
-            now.round(jiff::Unit::Second).unwrap_or(now),
+            now,
             newest,
             now.duration_since(newest).as_hours() / 24,
             newest

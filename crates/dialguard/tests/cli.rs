@@ -276,7 +276,12 @@ fn report_and_explain_answer_as_of_now_like_every_command_and_say_when_the_log_i
     let (code, stdout, stderr) = run(dialguard(&db).args(["report", "--format", "json"]));
     assert_eq!(code, 0, "{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
-    let at: jiff::Timestamp = report["at"].as_str().unwrap().parse().unwrap();
+    let written = report["at"].as_str().unwrap();
+    assert!(
+        written.len() == 20 && written.ends_with('Z') && written.as_bytes()[10] == b'T',
+        "an instant to the second, as the reader expects: {written}"
+    );
+    let at: jiff::Timestamp = written.parse().unwrap();
     assert!(jiff::Timestamp::now().duration_since(at).as_secs() < 600, "{at}");
     assert!(
         stderr.contains("the newest record in the log is 2026-03-") && stderr.contains("pass --at 2026-03-"),

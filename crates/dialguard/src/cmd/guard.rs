@@ -173,7 +173,7 @@ pub fn decide(db: &Store, args: DecideArgs) -> Result<ExitCode> {
                 to,
                 known_contact: args.known_contact,
             };
-            guard.decide(&request, args.at.unwrap_or_else(Timestamp::now))
+            guard.decide(&request, args.at.unwrap_or_else(crate::replay::now))
         }
         None => Decision::Deny {
             reason: dialguard_core::guard::DenyReason::DestinationInvalid,
@@ -300,7 +300,7 @@ pub fn run_lint(db: &Store, args: LintArgs) -> Result<ExitCode> {
     let bytes = fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let text = String::from_utf8_lossy(&bytes);
     let guard = load_guard(db, &args.files)?;
-    let report = lint(text.lines(), &guard, args.at.unwrap_or_else(Timestamp::now));
+    let report = lint(text.lines(), &guard, args.at.unwrap_or_else(crate::replay::now));
     if let Some(out) = &args.out {
         write_clean(out, &report)?;
     }

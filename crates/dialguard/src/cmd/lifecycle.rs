@@ -62,7 +62,7 @@ pub fn set_state(db: &Store, args: SetStateArgs) -> Result<ExitCode> {
         let names: Vec<&str> = NumberState::ALL.iter().map(|s| s.as_str()).collect();
         bail!("{:?} is not a state; use one of: {}", args.state, names.join(", "));
     };
-    let at = args.at.unwrap_or_else(Timestamp::now);
+    let at = args.at.unwrap_or_else(crate::replay::now);
     let mut log = open_existing(db)?;
     let (mut engine, mut events) = engine_at(&log, at)?;
     registered(&engine, number)?;
@@ -135,7 +135,7 @@ enum DisputesAction {
 pub fn disputes(db: &Store, args: DisputesArgs) -> Result<ExitCode> {
     match args.action {
         DisputesAction::List { number, at, format } => {
-            let at = at.unwrap_or_else(Timestamp::now);
+            let at = at.unwrap_or_else(crate::replay::now);
             let only = number.as_deref().map(parse_number).transpose()?;
             let (engine, _) = engine_at(&open_existing(db)?, at)?;
             let rows: Vec<DisputeRow> = engine
@@ -150,7 +150,7 @@ pub fn disputes(db: &Store, args: DisputesArgs) -> Result<ExitCode> {
             )
         }
         DisputesAction::Due { at, format } => {
-            let at = at.unwrap_or_else(Timestamp::now);
+            let at = at.unwrap_or_else(crate::replay::now);
             let (engine, _) = engine_at(&open_existing(db)?, at)?;
             let mut rows: Vec<DisputeRow> = engine.disputes(at).into_iter().filter(|r| r.action.is_some()).collect();
             rows.sort_by_key(|r| (r.follow_up.unwrap_or(r.due), r.number, r.step));
@@ -182,7 +182,7 @@ fn update_dispute(
     let Some(status) = DisputeStatus::from_name(status) else {
         bail!("{status:?} is not a dispute status; use submitted, answered, resolved or rejected");
     };
-    let at = at.unwrap_or_else(Timestamp::now);
+    let at = at.unwrap_or_else(crate::replay::now);
     let mut log = open_existing(db)?;
     let (mut engine, mut events) = engine_at(&log, at)?;
     registered(&engine, number)?;
@@ -281,7 +281,7 @@ pub struct PackageArgs {
 pub fn package(db: &Store, args: PackageArgs) -> Result<ExitCode> {
     let number = parse_number(&args.number)?;
     let business = read_business(&args.business)?;
-    let at = args.at.unwrap_or_else(Timestamp::now);
+    let at = args.at.unwrap_or_else(crate::replay::now);
     let (engine, _) = engine_at(&open_existing(db)?, at)?;
     registered(&engine, number)?;
     let package = engine.package(number, &business, at).context("building the package")?;
@@ -335,7 +335,7 @@ pub fn export(db: &Store, args: ExportArgs) -> Result<ExitCode> {
     let (text, out) = match args.what {
         ExportWhat::Fcr { business, out, at } => {
             let business = read_business(&business)?;
-            let at = at.unwrap_or_else(Timestamp::now);
+            let at = at.unwrap_or_else(crate::replay::now);
             let (engine, _) = engine_at(&open_existing(db)?, at)?;
             let mut csv = csv::Writer::from_writer(Vec::new());
             for row in engine.fcr_rows(&business, at) {
@@ -344,7 +344,7 @@ pub fn export(db: &Store, args: ExportArgs) -> Result<ExitCode> {
             (String::from_utf8(csv.into_inner()?)?, out)
         }
         ExportWhat::Numbers { out, at } => {
-            let at = at.unwrap_or_else(Timestamp::now);
+            let at = at.unwrap_or_else(crate::replay::now);
             let (engine, _) = engine_at(&open_existing(db)?, at)?;
             let text: String = engine.in_service().iter().map(|n| format!("{n}\n")).collect();
             (text, out)
@@ -372,7 +372,7 @@ pub struct HistoryArgs {
 
 pub fn history(db: &Store, args: HistoryArgs) -> Result<ExitCode> {
     let number = parse_number(&args.number)?;
-    let at = args.at.unwrap_or_else(Timestamp::now);
+    let at = args.at.unwrap_or_else(crate::replay::now);
     let (engine, _) = engine_at(&open_existing(db)?, at)?;
     registered(&engine, number)?;
     let entries = engine.history(number, at).unwrap_or_default();

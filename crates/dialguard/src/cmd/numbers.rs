@@ -108,7 +108,7 @@ fn add(
         .collect::<Result<Vec<_>>>()?;
     let mut log = open_log(db)?;
     let engine = crate::replay::engine(&log)?;
-    let now = Timestamp::now();
+    let now = crate::replay::now();
     let mut events = Vec::with_capacity(numbers.len());
     for number in numbers {
         let event = match engine.lifecycle().record(number) {
@@ -161,7 +161,7 @@ fn list(db: &Store, at: Option<Timestamp>, format: output::Format) -> Result<Exi
     let log = open_existing(db)?;
     // State and health as of now: the engine moves time without recording
     // what it decides (`set-state` and the server record).
-    let now = at.unwrap_or_else(Timestamp::now);
+    let now = at.unwrap_or_else(crate::replay::now);
     let mut engine = crate::replay::engine(&log)?;
     engine.tick(now);
     let registered_at: std::collections::HashMap<E164, Timestamp> = engine

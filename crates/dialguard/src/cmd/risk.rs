@@ -253,7 +253,7 @@ fn add_label(db: &Store, add: AddLabel) -> Result<ExitCode> {
         number,
         carrier,
         label,
-        at: at.unwrap_or_else(Timestamp::now),
+        at: at.unwrap_or_else(crate::replay::now),
         source,
     };
     let mut log = if allow_unregistered {
@@ -325,7 +325,7 @@ fn list_labels(db: &Store, number: Option<&str>, at: Option<Timestamp>, format: 
     let log = open_existing(db)?;
     let mut labels = Labels::new();
     replay(&log, |event| labels.apply(event))?;
-    let at = at.unwrap_or_else(Timestamp::now);
+    let at = at.unwrap_or_else(crate::replay::now);
     let numbers = match one {
         Some(n) => vec![n],
         None => labels.numbers(),
