@@ -119,6 +119,8 @@ fn explain_names_the_factor_behind_a_hang_up_heavy_number() {
         "short_calls",
         "67 % of answered calls lasted 6 s or less",
         "quarantine triggers:",
+        // The score's quarantine line counts evidence points only, and says so.
+        "quarantine when its evidence points (complaints, blocked calls",
     ] {
         assert!(table.contains(needle), "{needle:?} missing from\n{table}");
     }

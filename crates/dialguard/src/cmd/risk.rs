@@ -178,8 +178,13 @@ fn print_score(score: &Score, config: &RiskConfig) {
         .profile(&score.profile)
         .map(|p| {
             format!(
-                " (watch from {}, at risk from {}, quarantine over {})",
-                p.levels.watch.enter, p.levels.at_risk.enter, p.levels.quarantine_above
+                " (watch from {}, at risk from {}); quarantine when its evidence points \
+                 (complaints, blocked calls, repeat calls, invalid destinations, off-hours, \
+                 neighbours) pass {}: {} now",
+                p.levels.watch.enter,
+                p.levels.at_risk.enter,
+                p.levels.quarantine_above,
+                score.evidence()
             )
         })
         .unwrap_or_default();
