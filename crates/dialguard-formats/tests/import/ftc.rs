@@ -103,16 +103,11 @@ fn daily_records_without_a_day_are_a_file_error() {
     );
 }
 
-/// The FTC's real files, shared beside the project: required, not optional.
+/// The FTC's real files, kept with the test fixtures.
 fn real_day(day: &str) -> (Vec<Event>, Vec<dialguard_formats::RowError>, u64) {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/ftc-dnc"));
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ftc/real"));
     let path = dir.join(format!("{day}.json"));
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "the FTC reference data must be at {} ({e}); it ships in shared/data/ftc-dnc beside the repository",
-            path.display()
-        )
-    });
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {} ({e})", path.display()));
     let options = named(&path.to_string_lossy());
     let (results, summary) = read_file(Format::Ftc, &bytes, &options).unwrap();
     let (mut events, mut errors) = (Vec::new(), Vec::new());
