@@ -531,6 +531,11 @@ fn complaints_optouts_and_consents_are_recorded_and_an_opt_out_is_obeyed() {
         ),
         ("/v1/complaints", json!({"number": "555", "at": DAY1}), "number"),
         (
+            "/v1/complaints",
+            json!({"number": "+14155550100", "at": DAY1, "id": 1.5}),
+            "id",
+        ),
+        (
             "/v1/labels",
             json!({"number": "+14155550100", "carrier": "sprint", "at": DAY1}),
             "carrier",

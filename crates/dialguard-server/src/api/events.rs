@@ -123,7 +123,10 @@ pub fn parse_complaint(f: &Fields) -> Result<Complaint, ApiError> {
     let source_id = match f.value("id") {
         None => format!("{number}@{at}"),
         Some(Value::String(s)) if !s.trim().is_empty() && !s.contains('\0') => s.trim().to_owned(),
-        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Number(n)) if n.is_u64() || n.is_i64() => n.to_string(),
+        Some(Value::Number(n)) => {
+            return Err(f.invalid("id", format!("{n} is not an id: a whole number or a string")));
+        }
         Some(Value::String(_)) => return Err(f.invalid("id", "is empty (or holds a NUL)")),
         Some(other) => return Err(f.invalid("id", format!("must be a string, not {}", describe(other)))),
     };
