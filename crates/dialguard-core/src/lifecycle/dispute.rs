@@ -290,12 +290,23 @@ pub enum DisputeError {
     },
     #[error("the update is dated {at}, before the step's last update at {last}; give a later instant")]
     BeforeLastUpdate { at: Timestamp, last: Timestamp },
+    #[error(
+        "the update is dated {at}, before the label that opened this dispute calendar was seen \
+         ({opened}); give the instant the step happened, at or after it"
+    )]
+    BeforeCalendar { at: Timestamp, opened: Timestamp },
 }
 
 /// Checks an update against the number's latest calendar and returns the
 /// event that records it.
 pub fn check_update(calendar: Option<&Calendar>, update: DisputeUpdated) -> Result<DisputeUpdated, DisputeError> {
     let calendar = calendar.ok_or(DisputeError::NoCalendar(update.number))?;
+    if update.at < calendar.opened_at {
+        return Err(DisputeError::BeforeCalendar {
+            at: update.at,
+            opened: calendar.opened_at,
+        });
+    }
     let step = calendar.step(update.step);
     if !step.status.may_become(update.status) {
         let allowed: Vec<&str> = DisputeStatus::ALL
@@ -534,11 +545,25 @@ mod tests {
         let cal = step_in(DisputeStatus::Submitted);
         let err = check_update(
             Some(&cal),
-            update(DisputeStep::Hiya, DisputeStatus::Answered, "2025-06-30T00:00:00Z"),
+            update(DisputeStep::Hiya, DisputeStatus::Answered, "2025-06-30T20:00:00Z"),
         )
         .unwrap_err()
         .to_string();
         assert!(err.contains("before the step's last update"), "{err}");
+        // Another step, dated before the label that opened the calendar.
+        let err = check_update(
+            Some(&cal),
+            update(DisputeStep::Tns, DisputeStatus::Submitted, "2025-06-30T13:59:00Z"),
+        )
+        .unwrap_err();
+        assert!(matches!(err, DisputeError::BeforeCalendar { .. }), "{err}");
+        assert!(
+            check_update(
+                Some(&cal),
+                update(DisputeStep::Tns, DisputeStatus::Submitted, "2025-06-30T14:00:00Z")
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -351,7 +351,7 @@ pub async fn update_dispute(
         let field = match e {
             DisputeError::NoCalendar(_) => "number",
             DisputeError::Illegal { .. } => "status",
-            DisputeError::BeforeLastUpdate { .. } => "at",
+            DisputeError::BeforeLastUpdate { .. } | DisputeError::BeforeCalendar { .. } => "at",
         };
         ApiError::conflict(field, e.to_string())
     })?;
