@@ -248,3 +248,53 @@ fn lint_writes_the_clean_list_and_reports_every_flag() {
         "{stdout}"
     );
 }
+
+#[test]
+fn decide_keeps_to_the_caps_the_number_list_shows() {
+    // The example week of Asterisk records (2026-03-02 to 03-09 08:10 UTC),
+    // its ten numbers registered after the import, as a go-live does.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/asterisk/Master.csv");
+    let (code, _, stderr) = run(dialguard(&db).args(["import", "--format", "asterisk", example]));
+    assert_eq!(code, 0, "{stderr}");
+    let (_, report, _) = run(dialguard(&db).args(["report", "--format", "json", "--at", "2026-03-09T00:00:00Z"]));
+    let numbers: Vec<String> = json_of(&report)["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["number"].as_str().unwrap().to_owned())
+        .collect();
+    let (code, _, stderr) = run(dialguard(&db)
+        .args(["numbers", "add", "--pool", "sales", "--at", "2026-01-01T00:00:00Z"])
+        .args(&numbers));
+    assert_eq!(code, 0, "{stderr}");
+    // 09:00 in New York: every number already placed more calls in the last
+    // 24 hours than the cap the list gives it.
+    let at = "2026-03-09T14:00:00Z";
+    let (_, listed, _) = run(dialguard(&db).args(["numbers", "list", "--format", "json", "--at", at]));
+    let listed = json_of(&listed);
+    for n in listed["numbers"].as_array().unwrap() {
+        assert!(n["calls_today"].as_u64() >= n["cap_today"].as_u64(), "{n}");
+        assert!(
+            n["cap_today"].as_u64() < Some(150),
+            "a cap under the guard's default: {n}"
+        );
+    }
+    let decision = decide(&db, &["--pool", "sales", "--to", "+12125550123", "--at", at]);
+    assert_eq!(decision["reason"], "pool_exhausted", "{decision}");
+    // Later that day the oldest calls have left the window: the number it
+    // picks is one the list shows under its cap.
+    let later = "2026-03-09T20:00:00Z";
+    let (_, listed, _) = run(dialguard(&db).args(["numbers", "list", "--format", "json", "--at", later]));
+    let decision = decide(&db, &["--pool", "sales", "--to", "+12125550124", "--at", later]);
+    let picked = decision["caller_id"].as_str().expect("an allow");
+    let row = json_of(&listed)["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["number"] == picked)
+        .cloned()
+        .unwrap();
+    assert!(row["calls_today"].as_u64() < row["cap_today"].as_u64(), "{row}");
+}

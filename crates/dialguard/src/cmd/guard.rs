@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use crate::output::{self, table};
 use crate::replay::{Store, open_log, replay};
+use dialguard_core::engine::{Engine, EngineConfig};
 
 /// How the guard commands print.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -132,16 +133,20 @@ fn save_dnc(path: &Path, list: &DncList) -> Result<()> {
     Ok(())
 }
 
-/// The guard as the log and the saved files describe it.
-fn load_guard(db: &Store, files: &GuardFiles) -> Result<Guard> {
-    let config = match &files.guard_config {
+fn guard_config(files: &GuardFiles) -> Result<GuardConfig> {
+    Ok(match &files.guard_config {
         Some(path) => {
             let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
             GuardConfig::from_toml(&text).with_context(|| format!("in {}", path.display()))?
         }
         None => GuardConfig::default(),
-    };
-    let mut guard = Guard::new(config)?;
+    })
+}
+
+/// The law's side of the guard as the log and the saved files describe it
+/// (opt-outs, consents, the registry, frequency): what `lint` checks.
+fn load_guard(db: &Store, files: &GuardFiles) -> Result<Guard> {
+    let mut guard = Guard::new(guard_config(files)?)?;
     // A contact list may be checked against the registry alone, before any
     // log exists; a log is read only where there is one (and not created).
     if db.url.is_some() || db.db.exists() {
@@ -167,13 +172,29 @@ pub fn decide(db: &Store, args: DecideArgs) -> Result<ExitCode> {
     }
     let decision = match to {
         Some(to) => {
-            let mut guard = load_guard(db, &args.files)?;
+            // The whole engine, brought to the instant, as the server
+            // decides: the numbers' states and the caps the closed loop
+            // steers to, not the guard's defaults alone.
+            let at = args.at.unwrap_or_else(crate::replay::now);
+            let config = EngineConfig {
+                guard: guard_config(&args.files)?,
+                ..EngineConfig::default()
+            };
+            let mut engine = Engine::new(config).context("the guard settings")?;
+            if db.url.is_some() || db.db.exists() {
+                let log = open_log(db)?;
+                replay(&log, |event| engine.apply(event))?;
+            }
+            if let Some(list) = load_dnc(&dnc_path(db, args.files.dnc.as_deref()))? {
+                engine.guard_mut().set_dnc(list);
+            }
+            engine.tick(at);
             let request = DecideRequest {
                 pool: pool.to_owned(),
                 to,
                 known_contact: args.known_contact,
             };
-            guard.decide(&request, args.at.unwrap_or_else(crate::replay::now))
+            engine.decide(&request, at)
         }
         None => Decision::Deny {
             reason: dialguard_core::guard::DenyReason::DestinationInvalid,
