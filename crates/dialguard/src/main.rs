@@ -29,6 +29,19 @@ struct Cli {
     #[arg(long, global = true, env = "DIALGUARD_DATABASE_URL")]
     database_url: Option<String>,
 
+    /// The configuration every command and the server read (TOML: tokens,
+    /// webhooks, guard, lifecycle, loop and engine settings). Default:
+    /// `dialguard.toml` beside the database when it exists, else the
+    /// documented defaults.
+    #[arg(long, global = true, env = "DIALGUARD_CONFIG")]
+    config: Option<PathBuf>,
+
+    /// The tenant a command works in: `default`, a token's tenant from the
+    /// configuration, or `sim-dialguard` (and the other strategies) for
+    /// what `simulate --record` wrote.
+    #[arg(long, global = true, env = "DIALGUARD_TENANT", default_value = replay::TENANT)]
+    tenant: String,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -83,6 +96,8 @@ fn main() -> ExitCode {
     let store = replay::Store {
         db: cli.db,
         url: cli.database_url,
+        tenant: cli.tenant,
+        config: cli.config,
     };
     let result = match cli.command {
         Command::Import(args) => cmd::import::run(&store, *args),

@@ -6,21 +6,64 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use dialguard_core::Event;
 use dialguard_core::engine::{Engine, EngineConfig};
-use dialguard_core::metrics::{Ledger, MetricsConfig};
+use dialguard_core::metrics::Ledger;
 use dialguard_store::{EventLog, Location};
 
-/// The tenant the command line works in. The server scopes by token.
+/// The tenant the command line works in unless `--tenant` names another;
+/// the server's tenant for requests without a token.
 pub const TENANT: &str = "default";
 
 /// Where the command line's log is: the database `--database-url` names
 /// when given, else the SQLite file `--db`. The file's path also places the
 /// files kept beside the log (the Do-Not-Call list), whichever holds it.
+/// With it, the tenant a command works in and the configuration every
+/// command and the server read.
 pub struct Store {
     pub db: PathBuf,
     pub url: Option<String>,
+    /// `--tenant`: `default`, a token's tenant, or `sim-dialguard` for what
+    /// `simulate --record` wrote.
+    pub tenant: String,
+    /// The configuration file (`--config`, else `dialguard.toml` beside the
+    /// database when there is one): engine, guard, lifecycle and loop
+    /// settings, the same the server runs with.
+    pub config: Option<PathBuf>,
 }
 
 impl Store {
+    /// The SQLite file at `db`, the default tenant and no configuration file.
+    pub fn file(db: PathBuf) -> Store {
+        Store {
+            db,
+            url: None,
+            tenant: TENANT.to_owned(),
+            config: None,
+        }
+    }
+
+    /// The configuration file in force: `--config`, else `dialguard.toml`
+    /// beside the database when it exists.
+    pub fn config_path(&self) -> Option<PathBuf> {
+        self.config.clone().or_else(|| {
+            let beside = self.db.with_file_name("dialguard.toml");
+            beside.exists().then_some(beside)
+        })
+    }
+
+    /// The server's configuration as the file in force gives it (defaults
+    /// without one).
+    pub fn server_config(&self) -> Result<dialguard_server::ServerConfig> {
+        match self.config_path() {
+            Some(path) => Ok(dialguard_server::ServerConfig::load(&path)?),
+            None => Ok(dialguard_server::ServerConfig::default()),
+        }
+    }
+
+    /// The engine's settings from the configuration in force.
+    pub fn engine_config(&self) -> Result<EngineConfig> {
+        Ok(self.server_config()?.engine)
+    }
+
     pub fn location(&self) -> Location {
         match &self.url {
             Some(url) => Location::Url(url.clone()),
@@ -90,10 +133,10 @@ pub fn as_of(at: Option<jiff::Timestamp>, newest: Option<jiff::Timestamp>) -> ji
     now
 }
 
-/// Folds every event of the tenant, in log order.
-pub fn replay(log: &dyn EventLog, mut fold: impl FnMut(&Event)) -> Result<u64> {
+/// Folds every event of the store's tenant, in log order.
+pub fn replay(store: &Store, log: &dyn EventLog, mut fold: impl FnMut(&Event)) -> Result<u64> {
     let mut count = 0;
-    log.replay(TENANT, 0, &mut |_, event| {
+    log.replay(&store.tenant, 0, &mut |_, event| {
         fold(&event);
         count += 1;
     })
@@ -102,17 +145,17 @@ pub fn replay(log: &dyn EventLog, mut fold: impl FnMut(&Event)) -> Result<u64> {
 }
 
 /// The metrics ledger rebuilt from the log.
-pub fn ledger(log: &dyn EventLog) -> Result<Ledger> {
-    let mut ledger = Ledger::new(MetricsConfig::default());
-    replay(log, |event| ledger.apply(event))?;
+pub fn ledger(store: &Store, log: &dyn EventLog) -> Result<Ledger> {
+    let mut ledger = Ledger::new(store.engine_config()?.metrics);
+    replay(store, log, |event| ledger.apply(event))?;
     Ok(ledger)
 }
 
 /// Every component (ledger, guard, labels, lifecycle) rebuilt from the log,
-/// with the default configuration. Time has not moved: call
+/// with the configuration in force. Time has not moved: call
 /// [`Engine::tick`] to bring it to now.
-pub fn engine(log: &dyn EventLog) -> Result<Engine> {
-    let mut engine = Engine::new(EngineConfig::default()).context("the engine's default configuration")?;
-    replay(log, |event| engine.apply(event))?;
+pub fn engine(store: &Store, log: &dyn EventLog) -> Result<Engine> {
+    let mut engine = Engine::new(store.engine_config()?).context("the engine's configuration")?;
+    replay(store, log, |event| engine.apply(event))?;
     Ok(engine)
 }

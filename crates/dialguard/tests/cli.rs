@@ -298,3 +298,62 @@ fn report_and_explain_answer_as_of_now_like_every_command_and_say_when_the_log_i
     let (_, _, stderr) = run(dialguard(&db).args(["report", "--at", "2026-03-09T00:00:00Z"]));
     assert!(!stderr.contains("note:"), "{stderr}");
 }
+
+#[test]
+fn every_command_reads_the_configuration_beside_the_database_and_the_tenant_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let at = "2026-03-02T15:00:00Z";
+    let (code, _, stderr) = run(dialguard(&db).args(["numbers", "add", "+14155550100", "--pool", "sales", "--at", at]));
+    assert_eq!(code, 0, "{stderr}");
+    let cap = |extra: &[&str]| {
+        let (code, stdout, stderr) = run(dialguard(&db)
+            .args(["numbers", "list", "--format", "json", "--at", "2026-03-02T16:00:00Z"])
+            .args(extra));
+        assert_eq!(code, 0, "{stderr}");
+        serde_json::from_str::<Value>(&stdout).unwrap()["numbers"][0]["cap_today"]
+            .as_u64()
+            .unwrap()
+    };
+    let unset = cap(&[]);
+    assert!(unset > 2, "{unset}");
+    // The server's file, beside the database: the command line reads it too.
+    std::fs::write(dir.path().join("dialguard.toml"), "[guard]\ndaily_cap = 2\n").unwrap();
+    assert_eq!(cap(&[]), 2);
+    // Named with --config, another file wins.
+    let other = dir.path().join("other.toml");
+    std::fs::write(&other, "[guard]\ndaily_cap = 1\n").unwrap();
+    assert_eq!(cap(&["--config", other.to_str().unwrap()]), 1);
+    // A bad file is an error naming it, not the defaults.
+    std::fs::write(&other, "[guard]\ndaily_cpa = 1\n").unwrap();
+    let (code, _, stderr) = run(dialguard(&db).args(["numbers", "list", "--config", other.to_str().unwrap()]));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("other.toml"), "{stderr}");
+
+    // What `simulate --record` wrote is read with --tenant.
+    let sim = dir.path().join("sim.db");
+    let (code, _, stderr) = run(dialguard(&sim).args([
+        "simulate",
+        "--days",
+        "1",
+        "--numbers",
+        "3",
+        "--contacts",
+        "300",
+        "--strategies",
+        "dialguard",
+        "--record",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let listed = |extra: &[&str]| {
+        let (code, stdout, stderr) = run(dialguard(&sim)
+            .args(["numbers", "list", "--format", "json"])
+            .args(extra));
+        assert_eq!(code, 0, "{stderr}");
+        serde_json::from_str::<Value>(&stdout).unwrap()["numbers"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    assert_eq!(listed(&[]), 0, "the default tenant holds nothing");
+    assert_eq!(listed(&["--tenant", "sim-dialguard"]), 3);
+}

@@ -557,7 +557,12 @@ impl Controller {
             }
         }
         let squeeze = self.squeeze(now);
-        let daily = (daily * squeeze).max(f64::from(config.min_daily)).floor() as u32;
+        // The floor keeps evidence coming; it never lifts a number past the
+        // ceiling the configuration sets.
+        let daily = (daily * squeeze)
+            .max(f64::from(config.min_daily))
+            .min(f64::from(ceiling_daily))
+            .floor() as u32;
         let mut hourly = f64::from(ceiling_hourly);
         for carrier in Carrier::ALL {
             if observed(carrier, Metric::PeakHour) {

@@ -254,3 +254,15 @@ fn labels_squeeze_every_cap_in_proportion_to_the_pool_and_clean_days_give_it_bac
     let why = small.steer(number(), &quiet, day, 30, 150).why;
     assert!(why.contains("squeezed to 56 %"), "{why}");
 }
+
+#[test]
+fn the_floor_that_keeps_evidence_coming_never_lifts_a_cap_past_the_configured_ceiling() {
+    let c = controller();
+    let now = t("2026-03-02T15:00:00Z");
+    let idle = mixed(0.0, 0.0);
+    // Unbounded, a number with nothing learned yet gets at least the floor.
+    assert!(c.steer(number(), &idle, now, 30, 400).daily >= c.config().min_daily);
+    // A ceiling under the floor wins: the operator's cap of 2 is 2.
+    let steer = c.steer(number(), &idle, now, 1, 2);
+    assert_eq!((steer.daily, steer.hourly), (2, 1));
+}

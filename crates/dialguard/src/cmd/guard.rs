@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::output::{self, table};
 use crate::replay::{Store, open_log, replay};
-use dialguard_core::engine::{Engine, EngineConfig};
+use dialguard_core::engine::Engine;
 
 /// How the guard commands print.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -151,7 +151,7 @@ fn load_guard(db: &Store, files: &GuardFiles) -> Result<Guard> {
     // log exists; a log is read only where there is one (and not created).
     if db.url.is_some() || db.db.exists() {
         let log = open_log(db)?;
-        replay(&log, |event| guard.apply(event))?;
+        replay(db, &*log, |event| guard.apply(event))?;
     }
     if let Some(list) = load_dnc(&dnc_path(db, files.dnc.as_deref()))? {
         guard.set_dnc(list);
@@ -176,14 +176,14 @@ pub fn decide(db: &Store, args: DecideArgs) -> Result<ExitCode> {
             // decides: the numbers' states and the caps the closed loop
             // steers to, not the guard's defaults alone.
             let at = args.at.unwrap_or_else(crate::replay::now);
-            let config = EngineConfig {
-                guard: guard_config(&args.files)?,
-                ..EngineConfig::default()
-            };
+            let mut config = db.engine_config()?;
+            if args.files.guard_config.is_some() {
+                config.guard = guard_config(&args.files)?;
+            }
             let mut engine = Engine::new(config).context("the guard settings")?;
             if db.url.is_some() || db.db.exists() {
                 let log = open_log(db)?;
-                replay(&log, |event| engine.apply(event))?;
+                replay(db, &*log, |event| engine.apply(event))?;
             }
             if let Some(list) = load_dnc(&dnc_path(db, args.files.dnc.as_deref()))? {
                 engine.guard_mut().set_dnc(list);

@@ -20,7 +20,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::output::{self, table};
-use crate::replay::{Store, TENANT, open_log};
+use crate::replay::{Store, open_log};
 
 /// Events per transaction: large enough that the commit cost vanishes,
 /// small enough that a killed import loses little work.
@@ -135,7 +135,15 @@ pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
             }
             Ok(())
         };
-        let file_summary = import_file(&mut log, path, args.format, &options, workers, &mut on_reject)?;
+        let file_summary = import_file(
+            &mut log,
+            &db.tenant,
+            path,
+            args.format,
+            &options,
+            workers,
+            &mut on_reject,
+        )?;
         file_failed |= file_summary.error.is_some();
         summary.accepted += file_summary.accepted;
         summary.duplicates += file_summary.duplicates;
@@ -157,6 +165,7 @@ pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
 
 fn import_file(
     log: &mut (dyn EventLog + Send),
+    tenant: &str,
     path: &Path,
     format: Format,
     options: &Options,
@@ -187,7 +196,7 @@ fn import_file(
         let writer = scope.spawn(move || -> Result<(u64, u64)> {
             let (mut accepted, mut duplicates) = (0, 0);
             for batch in batches {
-                let appended = log.append(TENANT, &batch).context("writing to the event log")?;
+                let appended = log.append(tenant, &batch).context("writing to the event log")?;
                 accepted += appended.accepted as u64;
                 duplicates += appended.duplicates as u64;
             }

@@ -20,15 +20,15 @@ use dialguard_store::EventLog;
 use jiff::Timestamp;
 
 use crate::output::{self, Format, table};
-use crate::replay::{Store, TENANT, engine, open_existing};
+use crate::replay::{Store, engine, open_existing};
 
 fn parse_number(text: &str) -> Result<E164> {
     E164::parse_valid(text).with_context(|| format!("number {text:?}"))
 }
 
 /// The engine as of `at`, and the events moving it there decided.
-fn engine_at(log: &dyn EventLog, at: Timestamp) -> Result<(Engine, Vec<Event>)> {
-    let mut engine = engine(log)?;
+fn engine_at(db: &Store, log: &dyn EventLog, at: Timestamp) -> Result<(Engine, Vec<Event>)> {
+    let mut engine = engine(db, log)?;
     let derived = engine.tick(at);
     Ok((engine, derived))
 }
@@ -64,11 +64,11 @@ pub fn set_state(db: &Store, args: SetStateArgs) -> Result<ExitCode> {
     };
     let at = args.at.unwrap_or_else(crate::replay::now);
     let mut log = open_existing(db)?;
-    let (mut engine, mut events) = engine_at(&log, at)?;
+    let (mut engine, mut events) = engine_at(db, &*log, at)?;
     registered(&engine, number)?;
     let moved = engine.set_state(number, state, at, &args.reason)?;
     events.push(moved);
-    log.append(TENANT, &events)?;
+    log.append(&db.tenant, &events)?;
     print_changes(&events);
     Ok(ExitCode::SUCCESS)
 }
@@ -137,7 +137,7 @@ pub fn disputes(db: &Store, args: DisputesArgs) -> Result<ExitCode> {
         DisputesAction::List { number, at, format } => {
             let at = at.unwrap_or_else(crate::replay::now);
             let only = number.as_deref().map(parse_number).transpose()?;
-            let (engine, _) = engine_at(&open_existing(db)?, at)?;
+            let (engine, _) = engine_at(db, &*open_existing(db)?, at)?;
             let rows: Vec<DisputeRow> = engine
                 .disputes(at)
                 .into_iter()
@@ -151,7 +151,7 @@ pub fn disputes(db: &Store, args: DisputesArgs) -> Result<ExitCode> {
         }
         DisputesAction::Due { at, format } => {
             let at = at.unwrap_or_else(crate::replay::now);
-            let (engine, _) = engine_at(&open_existing(db)?, at)?;
+            let (engine, _) = engine_at(db, &*open_existing(db)?, at)?;
             let mut rows: Vec<DisputeRow> = engine.disputes(at).into_iter().filter(|r| r.action.is_some()).collect();
             rows.sort_by_key(|r| (r.follow_up.unwrap_or(r.due), r.number, r.step));
             print_disputes(&rows, format, &format!("nothing due on {}", engine.today(at)))
@@ -184,7 +184,7 @@ fn update_dispute(
     };
     let at = at.unwrap_or_else(crate::replay::now);
     let mut log = open_existing(db)?;
-    let (mut engine, mut events) = engine_at(&log, at)?;
+    let (mut engine, mut events) = engine_at(db, &*log, at)?;
     registered(&engine, number)?;
     let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     let update = engine.update_dispute(DisputeUpdated {
@@ -195,7 +195,7 @@ fn update_dispute(
         note,
     })?;
     events.push(update);
-    log.append(TENANT, &events)?;
+    log.append(&db.tenant, &events)?;
     print_changes(&events);
     if let Some(row) = engine
         .disputes(at)
@@ -282,7 +282,7 @@ pub fn package(db: &Store, args: PackageArgs) -> Result<ExitCode> {
     let number = parse_number(&args.number)?;
     let business = read_business(&args.business)?;
     let at = args.at.unwrap_or_else(crate::replay::now);
-    let (engine, _) = engine_at(&open_existing(db)?, at)?;
+    let (engine, _) = engine_at(db, &*open_existing(db)?, at)?;
     registered(&engine, number)?;
     let package = engine.package(number, &business, at).context("building the package")?;
     let dir = args.out.join(number.to_string());
@@ -336,7 +336,7 @@ pub fn export(db: &Store, args: ExportArgs) -> Result<ExitCode> {
         ExportWhat::Fcr { business, out, at } => {
             let business = read_business(&business)?;
             let at = at.unwrap_or_else(crate::replay::now);
-            let (engine, _) = engine_at(&open_existing(db)?, at)?;
+            let (engine, _) = engine_at(db, &*open_existing(db)?, at)?;
             let mut csv = csv::Writer::from_writer(Vec::new());
             for row in engine.fcr_rows(&business, at) {
                 csv.serialize(row)?;
@@ -345,7 +345,7 @@ pub fn export(db: &Store, args: ExportArgs) -> Result<ExitCode> {
         }
         ExportWhat::Numbers { out, at } => {
             let at = at.unwrap_or_else(crate::replay::now);
-            let (engine, _) = engine_at(&open_existing(db)?, at)?;
+            let (engine, _) = engine_at(db, &*open_existing(db)?, at)?;
             let text: String = engine.in_service().iter().map(|n| format!("{n}\n")).collect();
             (text, out)
         }
@@ -373,7 +373,7 @@ pub struct HistoryArgs {
 pub fn history(db: &Store, args: HistoryArgs) -> Result<ExitCode> {
     let number = parse_number(&args.number)?;
     let at = args.at.unwrap_or_else(crate::replay::now);
-    let (engine, _) = engine_at(&open_existing(db)?, at)?;
+    let (engine, _) = engine_at(db, &*open_existing(db)?, at)?;
     registered(&engine, number)?;
     let entries = engine.history(number, at).unwrap_or_default();
     let view = engine.number(number, at).context("the number's view")?;

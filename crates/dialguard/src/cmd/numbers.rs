@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::output::{self, table};
-use crate::replay::{Store, TENANT, open_existing, open_log};
+use crate::replay::{Store, open_existing, open_log};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -107,7 +107,7 @@ fn add(
         .map(|text| E164::parse_valid(text).with_context(|| format!("number {text:?}")))
         .collect::<Result<Vec<_>>>()?;
     let mut log = open_log(db)?;
-    let engine = crate::replay::engine(&log)?;
+    let engine = crate::replay::engine(db, &*log)?;
     let now = crate::replay::now();
     let mut events = Vec::with_capacity(numbers.len());
     for number in numbers {
@@ -148,7 +148,7 @@ fn add(
         };
         events.push(Event::NumberRegistered(event));
     }
-    log.append(TENANT, &events)?;
+    log.append(&db.tenant, &events)?;
     for event in &events {
         if let Event::NumberRegistered(n) = event {
             println!("{} added to pool {} ({})", n.number, n.pool, n.state.as_str());
@@ -162,7 +162,7 @@ fn list(db: &Store, at: Option<Timestamp>, format: output::Format) -> Result<Exi
     // State and health as of now: the engine moves time without recording
     // what it decides (`set-state` and the server record).
     let now = at.unwrap_or_else(crate::replay::now);
-    let mut engine = crate::replay::engine(&log)?;
+    let mut engine = crate::replay::engine(db, &*log)?;
     engine.tick(now);
     let registered_at: std::collections::HashMap<E164, Timestamp> = engine
         .lifecycle()

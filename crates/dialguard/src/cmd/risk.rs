@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use dialguard_core::metrics::{Ledger, MetricsConfig};
+use dialguard_core::metrics::Ledger;
 use dialguard_core::risk::{Assessment, CarrierLabel, Labels, RiskConfig, Score, assess};
 use dialguard_core::{Carrier, E164, Event, LabelObserved};
 use dialguard_store::EventLog;
@@ -17,7 +17,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::output::{self, table};
-use crate::replay::{Store, TENANT, open_existing, open_log, replay};
+use crate::replay::{Store, open_existing, open_log, replay};
 
 /// `explain` and `labels list` print a table for people or JSON for scripts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -124,10 +124,10 @@ pub(crate) fn risk_config(dir: Option<&Path>) -> Result<RiskConfig> {
 }
 
 /// The ledger and the labels, from one replay of the log.
-fn state(log: &dyn EventLog) -> Result<(Ledger, Labels)> {
-    let mut ledger = Ledger::new(MetricsConfig::default());
+fn state(db: &Store, log: &dyn EventLog) -> Result<(Ledger, Labels)> {
+    let mut ledger = Ledger::new(db.engine_config()?.metrics);
     let mut labels = Labels::new();
-    replay(log, |event| {
+    replay(db, log, |event| {
         ledger.apply(event);
         labels.apply(event);
     })?;
@@ -136,9 +136,12 @@ fn state(log: &dyn EventLog) -> Result<(Ledger, Labels)> {
 
 pub fn explain(db: &Store, args: ExplainArgs) -> Result<ExitCode> {
     let number = parse_number(&args.number)?;
-    let config = risk_config(args.profiles.as_deref())?;
+    let config = match args.profiles.as_deref() {
+        Some(dir) => risk_config(Some(dir))?,
+        None => db.engine_config()?.risk,
+    };
     let log = open_existing(db)?;
-    let (ledger, labels) = state(&log)?;
+    let (ledger, labels) = state(db, &*log)?;
     if !ledger.is_owned(number) && labels.history(number).is_empty() {
         bail!(
             "{number} has no calls or labels in the log: import its calls with `dialguard import`, or register it with `dialguard numbers add {number} --pool NAME`"
@@ -265,10 +268,10 @@ fn add_label(db: &Store, add: AddLabel) -> Result<ExitCode> {
         open_log(db)?
     } else {
         let log = open_existing(db)?;
-        refuse_unregistered(&*log, number)?;
+        refuse_unregistered(db, &*log, number)?;
         log
     };
-    log.append(TENANT, &[Event::Label(observed.clone())])?;
+    log.append(&db.tenant, &[Event::Label(observed.clone())])?;
     let shown = observed
         .label
         .as_deref()
@@ -292,9 +295,9 @@ fn add_label(db: &Store, add: AddLabel) -> Result<ExitCode> {
 
 /// An error naming the registered numbers `number` is likeliest a slip
 /// for, unless it is registered.
-fn refuse_unregistered(log: &dyn dialguard_store::EventLog, number: E164) -> Result<()> {
+fn refuse_unregistered(db: &Store, log: &dyn dialguard_store::EventLog, number: E164) -> Result<()> {
     let mut registered = Vec::new();
-    replay(log, |event| {
+    replay(db, log, |event| {
         if let Event::NumberRegistered(r) = event {
             registered.push(r.number);
         }
@@ -329,7 +332,7 @@ fn list_labels(db: &Store, number: Option<&str>, at: Option<Timestamp>, format: 
     let one = number.map(parse_number).transpose()?;
     let log = open_existing(db)?;
     let mut labels = Labels::new();
-    replay(&log, |event| labels.apply(event))?;
+    replay(db, &*log, |event| labels.apply(event))?;
     let at = at.unwrap_or_else(crate::replay::now);
     let numbers = match one {
         Some(n) => vec![n],

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use dialguard_core::guard::DncList;
-use dialguard_server::{ClockMode, ServeOptions, ServerConfig};
+use dialguard_server::{ClockMode, ServeOptions};
 
 use crate::replay::Store;
 
@@ -29,10 +29,6 @@ pub struct Args {
     /// drive days of traffic in seconds.
     #[arg(long, value_enum, default_value_t = Clock::Wall)]
     clock: Clock,
-    /// The server's TOML config: tokens, webhooks, body limit, guard /
-    /// lifecycle / risk settings. Defaults everywhere when absent.
-    #[arg(long)]
-    config: Option<PathBuf>,
     /// The Do-Not-Call list saved by `dialguard dnc import` (default: the
     /// database's path with `.dnc`, when it exists).
     #[arg(long)]
@@ -57,7 +53,6 @@ pub fn serve_recorded(db: &Store, listen: SocketAddr) -> Result<ExitCode> {
     let args = Args {
         listen,
         clock: Clock::Event,
-        config: None,
         dnc: None,
         advertise: None,
     };
@@ -65,10 +60,8 @@ pub fn serve_recorded(db: &Store, listen: SocketAddr) -> Result<ExitCode> {
 }
 
 pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
-    let config = match &args.config {
-        Some(path) => ServerConfig::load(path)?,
-        None => ServerConfig::default(),
-    };
+    // The global --config, as every command reads it.
+    let config = db.server_config()?;
     let dnc_path = args.dnc.clone().unwrap_or_else(|| db.beside("dnc"));
     let dnc = if args.dnc.is_some() || dnc_path.exists() {
         let bytes =

@@ -147,7 +147,7 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode> {
     ] {
         let _ = std::fs::remove_file(stale);
     }
-    let db = Store { db: path, url: None };
+    let db = Store::file(path);
     let sim = SimulateArgs {
         record: true,
         ..args.sim
