@@ -286,4 +286,49 @@ fn serve_drives_simulated_days_and_quarantines_through_the_api() {
     assert_eq!(after["metrics"]["windows"], before["metrics"]["windows"]);
     let (_, list) = again.call("GET", "/v1/numbers", None);
     assert_eq!(list["numbers"].as_array().unwrap().len(), 3);
+
+    // One world: the command line, on the same file at the server's instant,
+    // gives the same state, health, risk, calls and caps for every number.
+    // (An opt-out moves the event clock there without reserving a call, which
+    // lives only in the deciding server's memory.)
+    let now = at(35, 0);
+    again.post("/v1/optouts", json!({"to": destination(41, 1), "at": now.to_string()}));
+    let (_, served_list) = again.call("GET", "/v1/numbers", None);
+    let served_history = again.number(TALKER)["history"].clone();
+    again.terminate();
+    let cli = |args: &[&str]| -> Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_dialguard"))
+            .args(["--db", db.to_str().unwrap()])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let listed = cli(&["numbers", "list", "--format", "json", "--at", &now.to_string()]);
+    for number in [SHORT, TALKER, SPARE] {
+        let (a, b) = (summary(&served_list, number), summary(&listed, number));
+        for key in ["state", "health", "risk", "calls_today", "cap_today"] {
+            assert_eq!(a[key], b[key], "{number} {key}: served {a}, command line {b}");
+        }
+    }
+    let story = cli(&["history", TALKER, "--format", "json", "--at", &now.to_string()]);
+    assert_eq!(story["state"], "rehab_limited");
+    let served_states: Vec<&Value> = served_history.as_array().unwrap().iter().map(|c| &c["state"]).collect();
+    let changes: Vec<String> = story["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| {
+            h["text"]
+                .as_str()?
+                .strip_prefix("→ ")
+                .map(|t| t.split(':').next().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(
+        served_states.iter().map(|s| s.as_str().unwrap()).collect::<Vec<_>>(),
+        changes,
+        "{served_history} vs {story}"
+    );
 }
