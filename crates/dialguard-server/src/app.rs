@@ -148,11 +148,36 @@ async fn track(State(state): State<AppState>, request: Request, next: Next) -> R
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let response = next.run(request).await;
+    let id = request_id(request.headers().get(REQUEST_ID));
+    let mut response = next.run(request).await;
     state
         .metrics
         .request(method.as_str(), &route, response.status().as_u16(), started.elapsed());
+    response.headers_mut().insert(REQUEST_ID, id);
     response
+}
+
+/// Every answer carries a request id: the caller's own `X-Request-Id` when
+/// it sent a usable one (1-128 visible ASCII characters), else one made
+/// here, so a dialer's log line and the server's answer can be matched.
+const REQUEST_ID: &str = "x-request-id";
+
+fn request_id(sent: Option<&HeaderValue>) -> HeaderValue {
+    if let Some(value) = sent
+        && (1..=128).contains(&value.len())
+        && value.as_bytes().iter().all(|b| b.is_ascii_graphic())
+    {
+        return value.clone();
+    }
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    static EPOCH: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let epoch = *EPOCH.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64)
+    });
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    HeaderValue::from_str(&format!("{epoch:x}-{n:x}")).expect("hex digits and a dash are a header value")
 }
 
 /// The tenant a request may act for, from its token.

@@ -30,6 +30,40 @@ pub struct Tenant {
     /// While another server leads: its advertised base URL, where this
     /// tenant's decisions are redirected (`None`: no leader known now).
     pub leader: RwLock<Option<String>>,
+    /// Decisions answered under an `Idempotency-Key`, so a dialer's retry
+    /// gets the first answer and reserves nothing twice. Locked only while
+    /// the engine is.
+    pub answered: Mutex<Answered>,
+}
+
+/// The latest decisions by `Idempotency-Key`, the oldest forgotten first
+/// past [`Answered::KEEP`].
+#[derive(Default)]
+pub struct Answered {
+    by_key: std::collections::HashMap<String, (String, dialguard_core::guard::Decision)>,
+    order: std::collections::VecDeque<String>,
+}
+
+impl Answered {
+    /// Keys remembered: a dialer retries within seconds, not after a
+    /// hundred thousand other decisions.
+    pub const KEEP: usize = 100_000;
+
+    /// The decision first given under `key`, and the request it answered.
+    pub fn get(&self, key: &str) -> Option<&(String, dialguard_core::guard::Decision)> {
+        self.by_key.get(key)
+    }
+
+    pub fn insert(&mut self, key: String, request: String, decision: dialguard_core::guard::Decision) {
+        if self.by_key.insert(key.clone(), (request, decision)).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > Self::KEEP {
+            if let Some(old) = self.order.pop_front() {
+                self.by_key.remove(&old);
+            }
+        }
+    }
 }
 
 impl Tenant {
@@ -63,6 +97,7 @@ impl Tenant {
             last_tick: AtomicI64::new(i64::MIN),
             leads: AtomicBool::new(true),
             leader: RwLock::new(None),
+            answered: Mutex::new(Answered::default()),
         }
     }
 }

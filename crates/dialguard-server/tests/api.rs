@@ -875,3 +875,85 @@ fn concurrent_resends_from_many_dialers_count_each_call_once() {
         .clone();
     assert_eq!(month["attempts"], 100, "{month}");
 }
+
+#[test]
+fn a_retried_decision_under_its_idempotency_key_gets_the_first_answer_and_reserves_once() {
+    let server = TestServer::start();
+    register(&server, "+14155550100", "sales");
+    register(&server, "+14155550101", "sales");
+    let ask = |key: Option<&str>, to: &str| {
+        let mut request = server
+            .client()
+            .post(server.url("/v1/decide"))
+            .header("content-type", "application/json")
+            .body(json!({"pool": "sales", "to": to, "at": DAY1}).to_string());
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        let response = request.send().unwrap();
+        let replayed = response.headers().get("idempotent-replayed").is_some();
+        let (status, body) = json(response);
+        (status, body, replayed)
+    };
+    let (status, first, replayed) = ask(Some("dialer-7-call-1"), "+12125550123");
+    assert_eq!((status, replayed), (200, false), "{first}");
+    let caller = first["caller_id"].as_str().expect("an allow").to_owned();
+    // The dialer timed out and sends it again: the same answer, no new slot.
+    let (status, again, replayed) = ask(Some("dialer-7-call-1"), "+12125550123");
+    assert_eq!((status, replayed), (200, true), "{again}");
+    assert_eq!(again, first);
+    let (_, list) = json(server.get("/v1/numbers"));
+    let reserved: u64 = list["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["calls_today"].as_u64().unwrap())
+        .sum();
+    assert_eq!(reserved, 1, "one reservation for one question: {list}");
+    assert!(
+        list["numbers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["number"] == caller.as_str())
+    );
+    // The same key on another question is refused by name.
+    let (status, body, _) = ask(Some("dialer-7-call-1"), "+12125550124");
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (409, Some("Idempotency-Key")),
+        "{body}"
+    );
+    // A key that is no key.
+    let (status, body, _) = ask(Some("two words"), "+12125550124");
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("Idempotency-Key")),
+        "{body}"
+    );
+    // Without a key, each request is its own question.
+    let (status, body, _) = ask(None, "+12125550125");
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn every_answer_carries_a_request_id_and_echoes_the_callers() {
+    let server = TestServer::start();
+    let plain = server.get("/healthz");
+    let made = plain.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(!made.is_empty());
+    let next = server.get("/v1/numbers");
+    assert_ne!(
+        next.headers()["x-request-id"].to_str().unwrap(),
+        made,
+        "a new id per request"
+    );
+    let echoed = server
+        .client()
+        .get(server.url("/v1/numbers/+14155550199"))
+        .header("x-request-id", "dialer-abc-123")
+        .send()
+        .unwrap();
+    assert_eq!(echoed.status().as_u16(), 404);
+    assert_eq!(echoed.headers()["x-request-id"], "dialer-abc-123");
+}

@@ -80,9 +80,14 @@ pub struct DecisionBody {
 }
 
 #[utoipa::path(post, path = "/v1/decide", tag = "guard", request_body = DecideBody,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "1-255 visible ASCII characters: a retry under the same key gets the first answer \
+            (with `Idempotent-Replayed: true`) and reserves nothing twice")),
     responses(
         (status = 200, description = "The decision", body = DecisionBody),
-        (status = 400, description = "Malformed body", body = crate::error::ErrorBody),
+        (status = 400, description = "Malformed body or Idempotency-Key", body = crate::error::ErrorBody),
+        (status = 409, description = "The Idempotency-Key already answered another question", body = crate::error::ErrorBody),
+        (status = 415, description = "A Content-Type that is not JSON", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or unknown token", body = crate::error::ErrorBody),
         (status = 307, description = "Several servers share the log and another leads this tenant: \
             send the same request to the `Location` given (HTTP clients that follow redirects do)"),
@@ -91,6 +96,7 @@ pub struct DecisionBody {
 pub async fn decide(
     State(state): State<AppState>,
     Authed(tenant): Authed,
+    headers: axum::http::HeaderMap,
     JsonBody(bytes): JsonBody,
 ) -> Result<Response, ApiError> {
     // A tenant's slots are reserved in one server's memory, the leader's:
@@ -129,6 +135,7 @@ pub async fn decide(
             question
         }
     };
+    let key = idempotency_key(&headers)?;
     let now = tenant.clock.observe_opt(at);
     let decision = match E164::parse_valid(&to) {
         Err(_) => Decision::Deny {
@@ -142,6 +149,28 @@ pub async fn decide(
                 known_contact,
             };
             let mut engine = tenant.engine.lock();
+            // A retry under the same key gets the first answer; the same key
+            // on another question is the caller's mistake, said as such.
+            let asked = format!("{}\u{0}{}\u{0}{}", request.pool, request.to, request.known_contact);
+            if let Some(key) = &key {
+                let answered = tenant.answered.lock();
+                if let Some((first, decision)) = answered.get(key) {
+                    if *first != asked {
+                        return Err(ApiError::conflict(
+                            "Idempotency-Key",
+                            format!(
+                                "Idempotency-Key {key:?} already answered another decision (pool, to or \
+                                 known_contact differ): use a new key for a new question"
+                            ),
+                        ));
+                    }
+                    let mut response = Json(decision.clone()).into_response();
+                    response
+                        .headers_mut()
+                        .insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
+                    return Ok(response);
+                }
+            }
             let catch_up = state.clock == ClockMode::Event
                 && ns(now).saturating_sub(tenant.last_tick.load(Ordering::Acquire)) >= TICK_AFTER_NS;
             let changes = if catch_up {
@@ -150,6 +179,9 @@ pub async fn decide(
                 Vec::new()
             };
             let decision = engine.decide(&request, now);
+            if let Some(key) = key {
+                tenant.answered.lock().insert(key, asked, decision.clone());
+            }
             drop(engine);
             if !changes.is_empty() {
                 state.writer.derived(tenant.clone(), changes);
@@ -159,6 +191,22 @@ pub async fn decide(
     };
     state.metrics.decision(&decision);
     Ok(Json(decision).into_response())
+}
+
+/// The `Idempotency-Key` header, when sent: 1-255 visible ASCII characters.
+fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match value.to_str() {
+        Ok(key) if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(key.to_owned()))
+        }
+        _ => Err(ApiError::field(
+            "Idempotency-Key",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID will do)",
+        )),
+    }
 }
 
 /// 307 to the leader's `/v1/decide`: the client sends the same body there.
