@@ -96,7 +96,7 @@ pub struct DecisionBody {
 pub async fn decide(
     State(state): State<AppState>,
     Authed(tenant): Authed,
-    headers: axum::http::HeaderMap,
+    IdempotencyKey(key): IdempotencyKey,
     JsonBody(bytes): JsonBody,
 ) -> Result<Response, ApiError> {
     // A tenant's slots are reserved in one server's memory, the leader's:
@@ -135,7 +135,6 @@ pub async fn decide(
             question
         }
     };
-    let key = idempotency_key(&headers)?;
     let now = tenant.clock.observe_opt(at);
     let decision = match E164::parse_valid(&to) {
         Err(_) => Decision::Deny {
@@ -194,18 +193,25 @@ pub async fn decide(
 }
 
 /// The `Idempotency-Key` header, when sent: 1-255 visible ASCII characters.
-fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    match value.to_str() {
-        Ok(key) if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
-            Ok(Some(key.to_owned()))
+/// Read alone, without copying the other headers.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get("idempotency-key") else {
+            return Ok(IdempotencyKey(None));
+        };
+        match value.to_str() {
+            Ok(key) if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
+                Ok(IdempotencyKey(Some(key.to_owned())))
+            }
+            _ => Err(ApiError::field(
+                "Idempotency-Key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID will do)",
+            )),
         }
-        _ => Err(ApiError::field(
-            "Idempotency-Key",
-            "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID will do)",
-        )),
     }
 }
 
