@@ -3,8 +3,9 @@
 //! The contract: a malformed request gets `400 {"error": "...", "field":
 //! "..."}`, where `field` names the offending field (a JSON path such as
 //! `calls[3].ended_at`, or `null` when the body as a whole is wrong). The
-//! other statuses use the same shape so a client needs one error decoder.
-//! Messages say what was wrong and what to send instead.
+//! other statuses use the same shape so a client needs one error decoder,
+//! with a stable `code` beside the message for programs. Messages say what
+//! was wrong and what to send instead.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -27,6 +28,30 @@ pub struct ErrorBody {
     pub error: String,
     /// The field at fault (`calls[3].ended_at`), or null for the whole body.
     pub field: Option<String>,
+    /// Stable, for programs: `invalid_field`, `invalid_body`,
+    /// `unauthorized`, `forbidden`, `not_found`, `method_not_allowed`,
+    /// `conflict`, `too_large`, `unsupported_media_type` or `unavailable`.
+    #[schema(example = "invalid_field")]
+    pub code: &'static str,
+}
+
+impl ApiError {
+    /// The stable code for this error (see [`ErrorBody::code`]).
+    pub fn code(&self) -> &'static str {
+        match self.status {
+            StatusCode::BAD_REQUEST if self.field.is_some() => "invalid_field",
+            StatusCode::BAD_REQUEST => "invalid_body",
+            StatusCode::UNAUTHORIZED => "unauthorized",
+            StatusCode::FORBIDDEN => "forbidden",
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+            StatusCode::CONFLICT => "conflict",
+            StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+            StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+            _ => "error",
+        }
+    }
 }
 
 impl ApiError {
@@ -103,9 +128,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let code = self.code();
         let body = ErrorBody {
             error: self.message,
             field: self.field,
+            code,
         };
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {

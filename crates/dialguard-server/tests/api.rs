@@ -957,3 +957,46 @@ fn every_answer_carries_a_request_id_and_echoes_the_callers() {
     assert_eq!(echoed.status().as_u16(), 404);
     assert_eq!(echoed.headers()["x-request-id"], "dialer-abc-123");
 }
+
+#[test]
+fn every_error_carries_a_stable_code_beside_its_message() {
+    let server = TestServer::start();
+    register(&server, "+14155550100", "sales");
+    let send = |request: reqwest::blocking::RequestBuilder| json(request.send().unwrap());
+    let c = server.client();
+    let cases = [
+        (
+            send(c.post(server.url("/v1/decide")).body(r#"{"pool": "sales"}"#)),
+            400,
+            "invalid_field",
+        ),
+        (send(c.post(server.url("/v1/decide")).body("{")), 400, "invalid_body"),
+        (send(c.get(server.url("/v1/numbers/+14155550199"))), 404, "not_found"),
+        (send(c.delete(server.url("/v1/numbers"))), 405, "method_not_allowed"),
+        (
+            send(
+                c.post(server.url("/v1/decide"))
+                    .header("content-type", "text/plain")
+                    .body("{}"),
+            ),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            send(
+                c.post(server.url("/v1/numbers/+14155550100/state"))
+                    .body(r#"{"state": "active", "reason": "already"}"#),
+            ),
+            409,
+            "conflict",
+        ),
+    ];
+    for ((status, body), want_status, want_code) in cases {
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (want_status, Some(want_code)),
+            "{body}"
+        );
+        assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{body}");
+    }
+}
