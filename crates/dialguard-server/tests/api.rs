@@ -1000,3 +1000,61 @@ fn every_error_carries_a_stable_code_beside_its_message() {
         assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{body}");
     }
 }
+
+#[test]
+fn the_number_list_filters_and_pages_with_a_cursor() {
+    let server = TestServer::start();
+    for (number, pool) in [
+        ("+14155550103", "sales"),
+        ("+14155550101", "sales"),
+        ("+14155550102", "support"),
+        ("+14155550104", "sales"),
+        ("+14155550100", "sales"),
+    ] {
+        register(&server, number, pool);
+    }
+    let move_to = json!({"state": "retired", "reason": "replaced"});
+    assert_eq!(json(server.post("/v1/numbers/+14155550104/state", &move_to)).0, 200);
+    let numbers = |query: &str| -> (Vec<String>, Option<String>) {
+        let (status, body) = json(server.get(&format!("/v1/numbers{query}")));
+        assert_eq!(status, 200, "{query}: {body}");
+        let list = body["numbers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["number"].as_str().unwrap().to_owned())
+            .collect();
+        (list, body["next_cursor"].as_str().map(str::to_owned))
+    };
+    let (all, next) = numbers("");
+    assert_eq!(all.len(), 5);
+    assert!(all.windows(2).all(|w| w[0] < w[1]), "in number order: {all:?}");
+    assert_eq!(next, None);
+    assert_eq!(numbers("?pool=support").0, ["+14155550102"]);
+    assert_eq!(numbers("?pool=sales&state=retired").0, ["+14155550104"]);
+    assert_eq!(numbers("?state=active&health=healthy").0.len(), 4);
+    assert_eq!(numbers("?state=active&pool=sales").0.len(), 3);
+    // Two at a time, each page continuing where the last stopped.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (page, next) = numbers(&format!("?pool=sales&limit=2{cursor}"));
+        assert!(page.len() <= 2);
+        seen.extend(page);
+        match next {
+            Some(n) => cursor = format!("&cursor={}", n.replace('+', "%2B")),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["+14155550100", "+14155550101", "+14155550103", "+14155550104"]);
+    for (query, field) in [
+        ("?state=sleeping", "state"),
+        ("?health=fine", "health"),
+        ("?limit=0", "limit"),
+        ("?limit=ten", "limit"),
+        ("?cursor=abc", "cursor"),
+    ] {
+        let (status, body) = json(server.get(&format!("/v1/numbers{query}")));
+        assert_eq!((status, body["field"].as_str()), (400, Some(field)), "{query}: {body}");
+    }
+}

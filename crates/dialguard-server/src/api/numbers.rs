@@ -124,18 +124,119 @@ fn view(tenant: &Tenant, number: E164) -> Result<Json<NumberView>, ApiError> {
     engine.number(number, now).map(Json).ok_or_else(|| unknown(number))
 }
 
-/// `{"numbers": [...]}`.
+/// `{"numbers": [...], "next_cursor"?}`.
 #[derive(Serialize)]
 pub struct NumberList {
     pub numbers: Vec<NumberSummary>,
+    /// When `limit` cut the list: the `cursor` that continues it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<E164>,
 }
 
+/// `GET /v1/numbers` filters, each optional; every value is read as text
+/// so a wrong one is a named 400.
+#[derive(Default)]
+struct ListQuery {
+    pool: Option<String>,
+    state: Option<String>,
+    health: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+impl ListQuery {
+    fn parse(raw: Option<&str>) -> ListQuery {
+        let mut query = ListQuery::default();
+        for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+            let slot = match key.as_ref() {
+                "pool" => &mut query.pool,
+                "state" => &mut query.state,
+                "health" => &mut query.health,
+                "limit" => &mut query.limit,
+                "cursor" => &mut query.cursor,
+                _ => continue,
+            };
+            *slot = Some(value.into_owned());
+        }
+        query
+    }
+}
+
+/// The most numbers one page holds.
+const MAX_LIMIT: usize = 10_000;
+
 #[utoipa::path(get, path = "/v1/numbers", tag = "numbers",
-    responses((status = 200, description = "Every registered number of the tenant", body = NumbersBody)))]
-pub async fn list(Authed(tenant): Authed) -> Json<NumberList> {
+    params(
+        ("pool" = Option<String>, Query, description = "Only this pool's numbers"),
+        ("state" = Option<String>, Query, description = "Only numbers in this state (active, resting, …)"),
+        ("health" = Option<String>, Query, description = "Only numbers of this health (healthy, watch, at_risk, labeled)"),
+        ("limit" = Option<u32>, Query, description = "At most this many (1-10000); `next_cursor` continues"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before: numbers after it")),
+    responses(
+        (status = 200, description = "The tenant's registered numbers, in number order", body = NumbersBody),
+        (status = 400, description = "A filter that is not one", body = crate::error::ErrorBody)))]
+pub async fn list(
+    Authed(tenant): Authed,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Result<Json<NumberList>, ApiError> {
+    let query = ListQuery::parse(raw.as_deref());
+    let state = match query.state.as_deref() {
+        None => None,
+        Some(name) => Some(NumberState::from_name(name).ok_or_else(|| {
+            let all: Vec<&str> = NumberState::ALL.iter().map(|s| s.as_str()).collect();
+            ApiError::field(
+                "state",
+                format!("state {name:?} is not a state: use one of {}", all.join(", ")),
+            )
+        })?),
+    };
+    let health = query.health.as_deref().map(str::trim);
+    if let Some(h) = health
+        && !["healthy", "watch", "at_risk", "labeled"].contains(&h)
+    {
+        return Err(ApiError::field(
+            "health",
+            format!("health {h:?} is not a health: use healthy, watch, at_risk or labeled"),
+        ));
+    }
+    let limit = match query.limit.as_deref() {
+        None => MAX_LIMIT,
+        Some(text) => text
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                ApiError::field(
+                    "limit",
+                    format!("limit {text:?} must be a whole number from 1 to {MAX_LIMIT}"),
+                )
+            })?,
+    };
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| parse_number(c).map_err(|why| ApiError::field("cursor", format!("cursor {why}"))))
+        .transpose()?;
     let now = tenant.clock.now();
-    let numbers = tenant.engine.lock().numbers(now);
-    Json(NumberList { numbers })
+    let mut numbers = tenant.engine.lock().numbers(now);
+    numbers.sort_by_key(|n| n.number);
+    let mut page: Vec<NumberSummary> = numbers
+        .into_iter()
+        .filter(|n| after.is_none_or(|a| n.number > a))
+        .filter(|n| query.pool.as_deref().is_none_or(|p| n.pool == p.trim()))
+        .filter(|n| state.is_none_or(|s| n.state == s))
+        .filter(|n| health.is_none_or(|h| n.health.as_str() == h))
+        .take(limit + 1)
+        .collect();
+    let next_cursor = (page.len() > limit).then(|| {
+        page.truncate(limit);
+        page[limit - 1].number
+    });
+    Ok(Json(NumberList {
+        numbers: page,
+        next_cursor,
+    }))
 }
 
 #[utoipa::path(get, path = "/v1/numbers/{number}", tag = "numbers",
