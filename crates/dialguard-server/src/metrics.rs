@@ -1,7 +1,8 @@
 //! Prometheus metrics: what operations watches.
 //!
 //! Labels are bounded sets (route template, method, status, decision, deny
-//! reason, event kind, health, state): a phone number never appears in a
+//! reason, event kind, health, state, and the pools the operators named):
+//! a phone number never appears in a
 //! label, because every distinct label value is a time series of its own and
 //! numbers belong in logs and reports. Counters on the decide path are
 //! resolved once at start (no label lookup per request).
@@ -55,6 +56,27 @@ struct StateLabels {
     state: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolHealthLabels {
+    pool: String,
+    health: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolStateLabels {
+    pool: String,
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    pool: String,
+}
+
+/// Every health, so each has a series from zero (an alert on
+/// `health="labeled"` must see the 0 before the 1).
+const HEALTHS: [Health; 4] = [Health::Healthy, Health::Watch, Health::AtRisk, Health::Labeled];
+
 fn duration_histogram() -> Histogram {
     // 50 µs to ~1.6 s.
     Histogram::new(exponential_buckets(0.000_05, 2.0, 16))
@@ -76,6 +98,10 @@ pub struct Metrics {
     log_append_seconds: Histogram,
     numbers_by_health: Family<HealthLabels, Gauge>,
     numbers_by_state: Family<StateLabels, Gauge>,
+    pool_by_health: Family<PoolHealthLabels, Gauge>,
+    pool_by_state: Family<PoolStateLabels, Gauge>,
+    pool_calls: Family<PoolLabels, Gauge>,
+    pool_caps: Family<PoolLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -154,6 +180,30 @@ impl Metrics {
             "Registered numbers, by lifecycle state",
             numbers_by_state.clone(),
         );
+        let pool_by_health = Family::<PoolHealthLabels, Gauge>::default();
+        registry.register(
+            "pool_numbers",
+            "Registered numbers, by pool and health",
+            pool_by_health.clone(),
+        );
+        let pool_by_state = Family::<PoolStateLabels, Gauge>::default();
+        registry.register(
+            "pool_numbers_by_state",
+            "Registered numbers, by pool and lifecycle state",
+            pool_by_state.clone(),
+        );
+        let pool_calls = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "pool_calls_today",
+            "Outbound calls in the last 24 hours, by pool",
+            pool_calls.clone(),
+        );
+        let pool_caps = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "pool_cap_today",
+            "The most the pool's numbers may place in 24 hours now, summed by pool",
+            pool_caps.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -169,6 +219,10 @@ impl Metrics {
             log_append_seconds,
             numbers_by_health,
             numbers_by_state,
+            pool_by_health,
+            pool_by_state,
+            pool_calls,
+            pool_caps,
         }
     }
 
@@ -227,21 +281,55 @@ impl Metrics {
         self.log_append_seconds.observe(took.as_secs_f64());
     }
 
-    /// Replaces the per-health and per-state gauges with a fresh count.
-    pub fn set_numbers(&self, by_health: &[(Health, i64)], by_state: &[(NumberState, i64)]) {
+    /// Replaces the number gauges with a fresh count of `numbers` (every
+    /// tenant's): by health and by state, overall and per pool, every
+    /// health and state present from zero, and each pool's calls and caps
+    /// in the last 24 hours (its headroom).
+    pub fn set_numbers(&self, numbers: &[dialguard_core::engine::NumberSummary]) {
+        let pools: std::collections::BTreeSet<&str> = numbers.iter().map(|n| n.pool.as_str()).collect();
         self.numbers_by_health.clear();
-        for &(health, count) in by_health {
+        self.numbers_by_state.clear();
+        self.pool_by_health.clear();
+        self.pool_by_state.clear();
+        self.pool_calls.clear();
+        self.pool_caps.clear();
+        for health in HEALTHS {
+            let count = numbers.iter().filter(|n| n.health == health).count() as i64;
             self.numbers_by_health
                 .get_or_create(&HealthLabels {
                     health: health.as_str(),
                 })
                 .set(count);
         }
-        self.numbers_by_state.clear();
-        for &(state, count) in by_state {
+        for state in NumberState::ALL {
+            let count = numbers.iter().filter(|n| n.state == state).count() as i64;
             self.numbers_by_state
                 .get_or_create(&StateLabels { state: state.as_str() })
                 .set(count);
+        }
+        for pool in pools {
+            let members: Vec<_> = numbers.iter().filter(|n| n.pool == pool).collect();
+            for health in HEALTHS {
+                let labels = PoolHealthLabels {
+                    pool: pool.to_owned(),
+                    health: health.as_str(),
+                };
+                let count = members.iter().filter(|n| n.health == health).count() as i64;
+                self.pool_by_health.get_or_create(&labels).set(count);
+            }
+            for state in NumberState::ALL {
+                let labels = PoolStateLabels {
+                    pool: pool.to_owned(),
+                    state: state.as_str(),
+                };
+                let count = members.iter().filter(|n| n.state == state).count() as i64;
+                self.pool_by_state.get_or_create(&labels).set(count);
+            }
+            let labels = PoolLabels { pool: pool.to_owned() };
+            let calls: i64 = members.iter().map(|n| i64::from(n.calls_today)).sum();
+            let caps: i64 = members.iter().map(|n| i64::from(n.cap_today)).sum();
+            self.pool_calls.get_or_create(&labels).set(calls);
+            self.pool_caps.get_or_create(&labels).set(caps);
         }
     }
 
@@ -292,17 +380,70 @@ mod tests {
         );
     }
 
+    fn summary(
+        number: u64,
+        pool: &str,
+        state: NumberState,
+        health: Health,
+        calls: u32,
+        cap: u32,
+    ) -> dialguard_core::engine::NumberSummary {
+        dialguard_core::engine::NumberSummary {
+            number: E164::from_digits_unchecked(number),
+            pool: pool.to_owned(),
+            state,
+            health,
+            risk: 0,
+            calls_today: calls,
+            cap_today: cap,
+            top_factor: None,
+            cap_reason: None,
+        }
+    }
+
     #[test]
-    fn number_gauges_are_replaced_not_accumulated() {
+    fn number_gauges_are_replaced_every_series_from_zero_and_per_pool() {
         let metrics = Metrics::new();
-        metrics.set_numbers(&[(Health::Healthy, 3)], &[(NumberState::Active, 3)]);
-        metrics.set_numbers(&[(Health::Labeled, 1)], &[(NumberState::Quarantined, 1)]);
+        metrics.set_numbers(&[
+            summary(14_155_550_100, "sales", NumberState::Active, Health::Healthy, 10, 50),
+            summary(14_155_550_101, "sales", NumberState::Active, Health::Healthy, 20, 50),
+            summary(
+                14_155_550_102,
+                "collections",
+                NumberState::Active,
+                Health::Healthy,
+                5,
+                40,
+            ),
+        ]);
+        metrics.set_numbers(&[
+            summary(
+                14_155_550_100,
+                "sales",
+                NumberState::Quarantined,
+                Health::Labeled,
+                30,
+                0,
+            ),
+            summary(14_155_550_101, "sales", NumberState::Active, Health::Healthy, 25, 50),
+        ]);
         let text = metrics.render();
-        assert!(text.contains("dialguard_numbers{health=\"labeled\"} 1"), "{text}");
-        assert!(!text.contains("health=\"healthy\""), "{text}");
-        assert!(
-            text.contains("dialguard_numbers_by_state{state=\"quarantined\"} 1"),
-            "{text}"
-        );
+        for line in [
+            "dialguard_numbers{health=\"labeled\"} 1",
+            "dialguard_numbers{health=\"healthy\"} 1",
+            // Present from zero, so an alert sees the 0 before the 1.
+            "dialguard_numbers{health=\"at_risk\"} 0",
+            "dialguard_numbers_by_state{state=\"quarantined\"} 1",
+            "dialguard_numbers_by_state{state=\"resting\"} 0",
+            "dialguard_pool_numbers{pool=\"sales\",health=\"labeled\"} 1",
+            "dialguard_pool_numbers{pool=\"sales\",health=\"watch\"} 0",
+            "dialguard_pool_numbers_by_state{pool=\"sales\",state=\"active\"} 1",
+            "dialguard_pool_calls_today{pool=\"sales\"} 55",
+            "dialguard_pool_cap_today{pool=\"sales\"} 50",
+        ] {
+            assert!(text.contains(line), "{line} missing from\n{text}");
+        }
+        // Replaced, not accumulated: the pool that is gone has no series.
+        assert!(!text.contains("collections"), "{text}");
     }
 }

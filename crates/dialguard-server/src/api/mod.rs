@@ -8,27 +8,20 @@ pub mod numbers;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use dialguard_core::NumberState;
-use dialguard_core::risk::Health;
 
 use crate::app::AppState;
 
-/// Prometheus text format. The per-health and per-state number gauges are
-/// counted at scrape time over every tenant.
+/// Prometheus text format. The number gauges (by health, by state, per
+/// pool) are counted at scrape time over every tenant.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let mut by_health: Vec<(Health, i64)> = Vec::new();
-    let mut by_state: Vec<(NumberState, i64)> = Vec::new();
+    let mut numbers = Vec::new();
     for tenant in state.tenants.values() {
         let now = tenant.clock.now();
-        let numbers = tenant.engine.lock().numbers(now);
-        for n in numbers {
-            bump(&mut by_health, n.health);
-            bump(&mut by_state, n.state);
-        }
+        numbers.extend(tenant.engine.lock().numbers(now));
     }
-    state.metrics.set_numbers(&by_health, &by_state);
+    state.metrics.set_numbers(&numbers);
     (
         [(
             CONTENT_TYPE,
@@ -36,11 +29,4 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.metrics.render(),
     )
-}
-
-fn bump<K: PartialEq>(counts: &mut Vec<(K, i64)>, key: K) {
-    match counts.iter_mut().find(|(k, _)| *k == key) {
-        Some((_, n)) => *n += 1,
-        None => counts.push((key, 1)),
-    }
 }
