@@ -1,10 +1,9 @@
 //! Prometheus metrics: what operations watches.
 //!
 //! Labels are bounded sets (route template, method, status, decision, deny
-//! reason, event kind, health, state, and the pools the operators named):
-//! a phone number never appears in a
-//! label, because every distinct label value is a time series of its own and
-//! numbers belong in logs and reports. Counters on the decide path are
+//! reason, event kind, health, state, and the pools the operators named): a
+//! phone number never appears in a label, because every distinct label value
+//! is a time series of its own and numbers belong in logs and reports. Counters on the decide path are
 //! resolved once at start (no label lookup per request).
 
 use std::time::Duration;
