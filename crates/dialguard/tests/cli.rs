@@ -357,3 +357,55 @@ fn every_command_reads_the_configuration_beside_the_database_and_the_tenant_aske
     assert_eq!(listed(&[]), 0, "the default tenant holds nothing");
     assert_eq!(listed(&["--tenant", "sim-dialguard"]), 3);
 }
+
+/// The README's shell examples that run to an end (every `cargo run
+/// --release -- …` line but `demo` and `serve`, which serve until stopped), run as
+/// written against the built binary, with the database put in a temporary
+/// directory: the examples stay true.
+#[test]
+fn the_readmes_examples_run_as_written() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ran = 0;
+    let mut in_shell = false;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_shell = line == "```sh";
+            continue;
+        }
+        let Some(args) = line.strip_prefix("cargo run --release -- ").filter(|_| in_shell) else {
+            continue;
+        };
+        let args: Vec<String> = args
+            .split_whitespace()
+            .map(|a| match a.strip_suffix(".db") {
+                Some(name) => dir.path().join(format!("{name}.db")).display().to_string(),
+                None => a.to_owned(),
+            })
+            .collect();
+        if args.iter().any(|a| a == "demo" || a == "serve") {
+            continue;
+        }
+        let out = Command::cargo_bin("dialguard")
+            .unwrap()
+            .current_dir(&root)
+            .args(&args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{line}: {}\n{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if args.iter().any(|a| a == "report") {
+            assert!(
+                stdout.contains("— last 24h; 10000 calls in the log"),
+                "{line}: {stdout}"
+            );
+        }
+        ran += 1;
+    }
+    assert!(ran >= 2, "the README's examples were not found ({ran} ran)");
+}
