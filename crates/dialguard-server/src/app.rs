@@ -6,8 +6,9 @@
 //! HTTP Basic with the token as the password, so a browser can log in without
 //! any script. The token picks the tenant; a handler never sees another.
 //! Without tokens there is one tenant, `default`, and the server listens on
-//! loopback only. `/healthz`, `/metrics` and `/openapi.json` carry no tenant
-//! data and are open.
+//! loopback only. `/healthz` and `/openapi.json` carry no tenant data and
+//! are open; `/metrics` counts the token's tenant's numbers, so it needs a
+//! token too (Prometheus sends one with `authorization: credentials:`).
 
 use std::collections::HashMap;
 use std::sync::Arc;

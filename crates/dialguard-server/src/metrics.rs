@@ -101,6 +101,7 @@ pub struct Metrics {
     pool_by_state: Family<PoolStateLabels, Gauge>,
     pool_calls: Family<PoolLabels, Gauge>,
     pool_caps: Family<PoolLabels, Gauge>,
+    scrape: parking_lot::Mutex<()>,
 }
 
 impl Default for Metrics {
@@ -222,6 +223,7 @@ impl Metrics {
             pool_by_state,
             pool_calls,
             pool_caps,
+            scrape: parking_lot::Mutex::new(()),
         }
     }
 
@@ -330,6 +332,15 @@ impl Metrics {
             self.pool_calls.get_or_create(&labels).set(calls);
             self.pool_caps.get_or_create(&labels).set(caps);
         }
+    }
+
+    /// The text exposition format with the number gauges counted from
+    /// `numbers`; one scrape at a time, so two tenants' scrapes never show
+    /// each other's counts.
+    pub fn render_with_numbers(&self, numbers: &[dialguard_core::engine::NumberSummary]) -> String {
+        let _one_at_a_time = self.scrape.lock();
+        self.set_numbers(numbers);
+        self.render()
     }
 
     /// The text exposition format.

@@ -128,6 +128,22 @@ fn a_token_sees_only_its_own_tenants_numbers() {
     );
     // Operational endpoints carry no tenant data and need no token.
     assert_eq!(globex.get(acme.url("/healthz")).send().unwrap().status(), 200);
+    // /metrics counts the numbers of the token's tenant only, and without a
+    // token says nothing.
+    assert_eq!(globex.get(acme.url("/metrics")).send().unwrap().status(), 401);
+    let scrape = |token: &str| {
+        globex
+            .get(acme.url("/metrics"))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
+    };
+    assert!(scrape("acme-token").contains("dialguard_numbers{health=\"healthy\"} 1"));
+    let theirs = scrape("globex-token");
+    assert!(theirs.contains("dialguard_numbers{health=\"healthy\"} 0"), "{theirs}");
+    assert!(!theirs.contains("pool=\"sales\""), "{theirs}");
 }
 
 #[test]

@@ -9,24 +9,26 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 
-use crate::app::AppState;
+use crate::app::{AppState, Authed};
 
 /// Prometheus text format. The number gauges (by health, by state, per
-/// pool) are counted at scrape time over every tenant.
+/// pool) count the numbers of the tenant the request is for: the token's
+/// when tokens are configured (a scrape sends one, as Prometheus does with
+/// `authorization: credentials:`), the only tenant when none are, so one
+/// tenant's numbers are never shown to another or to anyone without a
+/// token. Request and decision counters are the process's.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let mut numbers = Vec::new();
-    for tenant in state.tenants.values() {
-        let now = tenant.clock.now();
-        numbers.extend(tenant.engine.lock().numbers(now));
-    }
-    state.metrics.set_numbers(&numbers);
+    responses(
+        (status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain"),
+        (status = 401, description = "Tokens are configured and none (or an unknown one) was sent", body = crate::error::ErrorBody)))]
+pub async fn metrics(State(state): State<AppState>, Authed(tenant): Authed) -> impl IntoResponse {
+    let now = tenant.clock.now();
+    let numbers = tenant.engine.lock().numbers(now);
     (
         [(
             CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.render(),
+        state.metrics.render_with_numbers(&numbers),
     )
 }
