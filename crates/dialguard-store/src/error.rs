@@ -43,6 +43,19 @@ pub enum StoreError {
     )]
     Unreadable { db: String, seq: u64, reason: String },
 
+    #[error(
+        "the write-ahead log {wal} is damaged at frame {frame} of {frames}: SQLite would drop the {later} \
+         frame(s) of committed data after it without a word. Keep a copy of it and the database; restore \
+         from a backup, or set DIALGUARD_ACCEPT_WAL_DAMAGE=1 to open the database without them (re-import \
+         the files they came from: calls and complaints are never counted twice)"
+    )]
+    WalDamaged {
+        wal: String,
+        frame: u64,
+        frames: u64,
+        later: u64,
+    },
+
     #[error("{db} is damaged ({source}); restore it from a backup")]
     Damaged {
         db: String,

@@ -27,6 +27,7 @@
 
 mod call_keys;
 mod schema;
+pub mod wal;
 
 use std::path::Path;
 use std::time::Duration;
@@ -39,6 +40,10 @@ use crate::error::{Classify, Doing};
 use crate::storable::nanos;
 use crate::{Appended, EventLog, StoreError};
 use call_keys::{CallKeys, Slots};
+
+/// Set, the log opens even with a damaged write-ahead log, without the
+/// frames after the damage (SQLite's own behaviour).
+pub const ACCEPT_WAL_DAMAGE: &str = "DIALGUARD_ACCEPT_WAL_DAMAGE";
 
 /// How long a writer waits for another process's transaction by default.
 const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -68,6 +73,20 @@ impl SqliteLog {
     /// not exist and migrating it if an older dialguard wrote it.
     pub fn open(path: &Path) -> Result<SqliteLog, StoreError> {
         let db = path.display().to_string();
+        // Before SQLite reads the WAL and drops what follows a damaged frame.
+        if std::env::var_os(ACCEPT_WAL_DAMAGE).is_none()
+            && let Some(damage) = wal::check(path).map_err(|e| StoreError::Open {
+                db: db.clone(),
+                source: Box::new(e),
+            })?
+        {
+            return Err(StoreError::WalDamaged {
+                wal: format!("{db}-wal"),
+                frame: damage.frame,
+                frames: damage.frames,
+                later: damage.later,
+            });
+        }
         let conn = Connection::open(path).map_err(|e| opening_error(&db, e))?;
         SqliteLog::prepare(conn, db)
     }
