@@ -409,3 +409,22 @@ fn the_readmes_examples_run_as_written() {
     }
     assert!(ran >= 2, "the README's examples were not found ({ran} ran)");
 }
+
+#[test]
+fn a_pbx_format_imported_without_its_zone_says_its_stamps_were_read_as_utc() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = generated_file(dir.path(), 50);
+    let (code, _, stderr) = run(dialguard(&dir.path().join("a.db"))
+        .args(["import", "--format", "asterisk"])
+        .arg(&file));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("reading it as UTC") && stderr.contains("--timezone"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(dialguard(&dir.path().join("b.db"))
+        .args(["import", "--format", "asterisk", "--timezone", "America/Chicago"])
+        .arg(&file));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("reading it as UTC"), "{stderr}");
+}

@@ -36,8 +36,9 @@ pub struct Args {
     format: Format,
     /// Time zone of stamps written without an offset (Asterisk and
     /// FreeSWITCH write the PBX's local time), e.g. America/Chicago.
-    #[arg(long, default_value = "UTC")]
-    timezone: String,
+    /// Default UTC, with a note for those formats.
+    #[arg(long)]
+    timezone: Option<String>,
     /// Column mapping for `--format generic`: `from=Caller,to=Dialed,started_at=Start,duration=Secs,...`.
     #[arg(long)]
     map: Option<ColumnMap>,
@@ -91,12 +92,24 @@ struct Summary {
 }
 
 pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
-    let timezone = jiff::tz::TimeZone::get(&args.timezone).with_context(|| {
-        format!(
-            "--timezone {:?} is not an IANA time zone (try America/New_York)",
-            args.timezone
-        )
-    })?;
+    let zone_name = args.timezone.as_deref().unwrap_or("UTC");
+    let timezone = jiff::tz::TimeZone::get(zone_name)
+        .with_context(|| format!("--timezone {zone_name:?} is not an IANA time zone (try America/New_York)"))?;
+    if args.timezone.is_none() && matches!(args.format, Format::Asterisk | Format::Freeswitch) {
+        // Read as UTC, a PBX on local time puts every call hours off: the
+        // calling-hours figures and the guard's windows with it. Said
+        // before the import, since a re-import cannot correct stamps
+        // (its rows are the same calls, counted once).
+        eprintln!(
+            "note: {} writes the PBX's local time without an offset; reading it as UTC. \
+             If the PBX is not on UTC, stop and import with --timezone and its zone (e.g. America/Chicago)",
+            if args.format == Format::Asterisk {
+                "Asterisk"
+            } else {
+                "FreeSWITCH"
+            }
+        );
+    }
     let mut log = open_log(db)?;
     let mut rejects_out = args
         .rejects
