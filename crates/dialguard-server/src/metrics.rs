@@ -160,6 +160,11 @@ impl Metrics {
             "Lifecycle state changes the engine decided, by new state",
             state_changes.clone(),
         );
+        // Present from zero, so a rate or an alert on them starts at 0.
+        for state in NumberState::ALL {
+            drop(state_changes.get_or_create(&StateLabels { state: state.as_str() }));
+        }
+        drop(rejected.get_or_create(&KindLabels { kind: "call" }));
         let log_batches = Counter::default();
         registry.register(
             "log_batches",

@@ -1074,3 +1074,53 @@ fn the_number_list_filters_and_pages_with_a_cursor() {
         assert_eq!((status, body["field"].as_str()), (400, Some(field)), "{query}: {body}");
     }
 }
+
+#[test]
+fn the_grafana_dashboard_reads_only_series_the_server_exposes() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../integrations/grafana/dialguard.json");
+    let dashboard: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let server = TestServer::start();
+    register(&server, "+14155550100", "sales");
+    server.post(
+        "/v1/decide",
+        &json!({"pool": "sales", "to": "+12125550123", "at": DAY1}),
+    );
+    server.post(
+        "/v1/calls",
+        &call("g1", "+14155550100", "+12125550123", DAY1, DAY1, "busy"),
+    );
+    let scraped = server.get("/metrics").text().unwrap();
+    let mut queried = Vec::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            let mut rest = expr;
+            while let Some(at) = rest.find("dialguard_") {
+                let name: String = rest[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                rest = &rest[at + name.len()..];
+                queried.push(name);
+            }
+        }
+    }
+    assert!(queried.len() >= 10, "{queried:?}");
+    for name in queried {
+        // A series, or the family it belongs to (a counter with no series
+        // yet is declared by its TYPE line, without `_total`).
+        let family = ["_total", "_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|suffix| name.strip_suffix(suffix))
+            .unwrap_or(&name);
+        let exposed = scraped.lines().any(|l| {
+            l.starts_with(&format!("{name}{{"))
+                || l.starts_with(&format!("{name} "))
+                || l.starts_with(&format!("# TYPE {family} "))
+        });
+        assert!(
+            exposed,
+            "the dashboard queries {name}, which /metrics does not expose:\n{scraped}"
+        );
+    }
+}
