@@ -230,6 +230,18 @@ pub fn nearest(number: E164, among: impl IntoIterator<Item = E164>, k: usize) ->
     ranked.into_iter().take(k).map(|(_, _, n)| n).collect()
 }
 
+/// `"; did you mean +1… or +1…?"` for the [`nearest`] three of `among`, or
+/// nothing when none is near: the tail of an error about a number that is
+/// not registered.
+pub fn did_you_mean(number: E164, among: impl IntoIterator<Item = E164>) -> String {
+    let near = nearest(number, among, 3);
+    if near.is_empty() {
+        return String::new();
+    }
+    let near: Vec<String> = near.iter().map(E164::to_string).collect();
+    format!("; did you mean {}?", near.join(" or "))
+}
+
 impl fmt::Display for E164 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "+{}", self.0)

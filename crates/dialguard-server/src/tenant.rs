@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use dialguard_core::Event;
 use dialguard_core::engine::Engine;
+use dialguard_core::guard::{DecideRequest, Decision};
 use jiff::Timestamp;
 use parking_lot::{Mutex, RwLock};
 
@@ -40,7 +41,7 @@ pub struct Tenant {
 /// past [`Answered::KEEP`].
 #[derive(Default)]
 pub struct Answered {
-    by_key: std::collections::HashMap<String, (String, dialguard_core::guard::Decision)>,
+    by_key: std::collections::HashMap<String, (DecideRequest, Decision)>,
     order: std::collections::VecDeque<String>,
 }
 
@@ -50,11 +51,11 @@ impl Answered {
     pub const KEEP: usize = 100_000;
 
     /// The decision first given under `key`, and the request it answered.
-    pub fn get(&self, key: &str) -> Option<&(String, dialguard_core::guard::Decision)> {
+    pub fn get(&self, key: &str) -> Option<&(DecideRequest, Decision)> {
         self.by_key.get(key)
     }
 
-    pub fn insert(&mut self, key: String, request: String, decision: dialguard_core::guard::Decision) {
+    pub fn insert(&mut self, key: String, request: DecideRequest, decision: Decision) {
         if self.by_key.insert(key.clone(), (request, decision)).is_none() {
             self.order.push_back(key);
         }

@@ -98,6 +98,7 @@ fn main() -> ExitCode {
         url: cli.database_url,
         tenant: cli.tenant,
         config: cli.config,
+        loaded: std::sync::OnceLock::new(),
     };
     let result = match cli.command {
         Command::Import(args) => cmd::import::run(&store, *args),

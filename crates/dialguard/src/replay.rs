@@ -28,6 +28,8 @@ pub struct Store {
     /// database when there is one): engine, guard, lifecycle and loop
     /// settings, the same the server runs with.
     pub config: Option<PathBuf>,
+    /// The configuration once read: a command asks for it more than once.
+    pub loaded: std::sync::OnceLock<dialguard_server::ServerConfig>,
 }
 
 impl Store {
@@ -38,6 +40,7 @@ impl Store {
             url: None,
             tenant: TENANT.to_owned(),
             config: None,
+            loaded: std::sync::OnceLock::new(),
         }
     }
 
@@ -53,10 +56,14 @@ impl Store {
     /// The server's configuration as the file in force gives it (defaults
     /// without one).
     pub fn server_config(&self) -> Result<dialguard_server::ServerConfig> {
-        match self.config_path() {
-            Some(path) => Ok(dialguard_server::ServerConfig::load(&path)?),
-            None => Ok(dialguard_server::ServerConfig::default()),
+        if let Some(config) = self.loaded.get() {
+            return Ok(config.clone());
         }
+        let config = match self.config_path() {
+            Some(path) => dialguard_server::ServerConfig::load(&path)?,
+            None => dialguard_server::ServerConfig::default(),
+        };
+        Ok(self.loaded.get_or_init(|| config).clone())
     }
 
     /// The engine's settings from the configuration in force.

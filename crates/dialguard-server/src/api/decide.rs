@@ -150,11 +150,10 @@ pub async fn decide(
             let mut engine = tenant.engine.lock();
             // A retry under the same key gets the first answer; the same key
             // on another question is the caller's mistake, said as such.
-            let asked = format!("{}\u{0}{}\u{0}{}", request.pool, request.to, request.known_contact);
             if let Some(key) = &key {
                 let answered = tenant.answered.lock();
                 if let Some((first, decision)) = answered.get(key) {
-                    if *first != asked {
+                    if *first != request {
                         return Err(ApiError::conflict(
                             "Idempotency-Key",
                             format!(
@@ -179,7 +178,7 @@ pub async fn decide(
             };
             let decision = engine.decide(&request, now);
             if let Some(key) = key {
-                tenant.answered.lock().insert(key, asked, decision.clone());
+                tenant.answered.lock().insert(key, request, decision.clone());
             }
             drop(engine);
             if !changes.is_empty() {

@@ -92,14 +92,7 @@ fn refuse_unregistered(tenant: &Tenant, number: E164) -> Result<(), ApiError> {
     if engine.is_registered(number) {
         return Ok(());
     }
-    let near = dialguard_core::number::nearest(number, engine.lifecycle().numbers(), 3);
-    let hint = match near.as_slice() {
-        [] => String::new(),
-        near => format!(
-            "; did you mean {}?",
-            near.iter().map(E164::to_string).collect::<Vec<_>>().join(" or ")
-        ),
-    };
+    let hint = dialguard_core::number::did_you_mean(number, engine.lifecycle().numbers());
     Err(ApiError::field(
         "number",
         format!(

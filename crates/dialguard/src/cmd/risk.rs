@@ -305,13 +305,7 @@ fn refuse_unregistered(db: &Store, log: &dyn dialguard_store::EventLog, number: 
     if registered.contains(&number) {
         return Ok(());
     }
-    let near = dialguard_core::number::nearest(number, registered, 3);
-    let hint = if near.is_empty() {
-        String::new()
-    } else {
-        let near: Vec<String> = near.iter().map(E164::to_string).collect();
-        format!("; did you mean {}?", near.join(" or "))
-    };
+    let hint = dialguard_core::number::did_you_mean(number, registered);
     bail!(
         "{number} is not a registered number{hint}\n\
          register it with `dialguard numbers add {number} --pool POOL`, or record it anyway with --allow-unregistered"
