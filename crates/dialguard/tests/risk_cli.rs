@@ -204,6 +204,20 @@ fn explain_refuses_what_it_cannot_judge() {
     assert_eq!(code, 2);
 }
 
+/// Registers OURS in the pool `sales` from 2026-03-01.
+fn register_ours(db: &Path) {
+    let (code, _, stderr) = run(dialguard(db).args([
+        "numbers",
+        "add",
+        OURS,
+        "--pool",
+        "sales",
+        "--at",
+        "2026-03-01T00:00:00Z",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+}
+
 #[test]
 fn labels_are_recorded_listed_and_override_health() {
     let dir = tempfile::tempdir().unwrap();
@@ -215,16 +229,7 @@ fn labels_are_recorded_listed_and_override_health() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("+14155550100 is not a registered number"), "{stderr}");
     assert!(stderr.contains("--allow-unregistered"), "{stderr}");
-    let (code, _, stderr) = run(dialguard(&db).args([
-        "numbers",
-        "add",
-        OURS,
-        "--pool",
-        "sales",
-        "--at",
-        "2026-03-01T00:00:00Z",
-    ]));
-    assert_eq!(code, 0, "{stderr}");
+    register_ours(&db);
 
     let (code, stdout, stderr) = add(&[
         "--carrier",
@@ -341,16 +346,7 @@ fn numbers_lists_health_top_score_and_top_factor_at_an_instant() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");
     hang_up_heavy_history(&db);
-    let (code, _, stderr) = run(dialguard(&db).args([
-        "numbers",
-        "add",
-        OURS,
-        "--pool",
-        "sales",
-        "--at",
-        "2026-03-01T00:00:00Z",
-    ]));
-    assert_eq!(code, 0, "{stderr}");
+    register_ours(&db);
 
     let (code, stdout, stderr) = run(dialguard(&db).args(["numbers", "list", "--at", AT, "--format", "json"]));
     assert_eq!(code, 0, "{stderr}");
