@@ -11,11 +11,16 @@ N = 1..DRAWS), each with seeds 1..SEEDS.
 
 Prints every cell, then the worst and the median cell, numbers ever labeled
 (the most in any cell, as a share of the pool) and legal violations, for
-each variant: the closed loop (the default) and `--open-loop`, the profiles'
-allowances.
+each variant: the closed loop (the default), `--open-loop` (the profiles'
+allowances), and `http`: the closed loop asked through the HTTP API. For
+each cell of `http` a fresh `dialguard serve --clock event` starts on a new
+database, and `simulate --frontier --server URL` drives the guard's side of
+the campaign through it (every decision, call record, complaint, opt-out
+and label check posted at its own instant); the fixed caps run in process.
 
 Usage: python3 bench/closed_loop.py [DRAWS] [SEEDS] [VARIANT...]
-       (defaults 10, 3, and both variants: closed_loop open_loop)
+       (defaults 10, 3, and the variants closed_loop open_loop)
+       ONLY="severity 0.5/3,random 2/1" runs just those cells (name/seed).
 """
 
 import json
@@ -27,25 +32,45 @@ import tempfile
 
 BIN = os.environ.get("DIALGUARD_BIN") or os.path.join(os.path.dirname(__file__), "..", "target", "release", "dialguard")
 SEVERITIES = [0.5, 0.75, 1.0, 1.5, 2.0]
-VARIANTS = {"closed_loop": [], "open_loop": ["--open-loop"]}
+VARIANTS = {"closed_loop": [], "open_loop": ["--open-loop"], "http": []}
 
 
-def cell(db, engine_args, seed, variant_args):
-    out = subprocess.run(
-        [BIN, "simulate", "--db", db, "--frontier", "--format", "json", "--seed", str(seed)]
-        + engine_args
-        + variant_args,
-        check=True,
-        capture_output=True,
+def serve(directory):
+    """A fresh server on the event clock; returns the process and its URL."""
+    db = os.path.join(directory, "served.db")
+    for stale in (db, db + "-wal", db + "-shm"):
+        if os.path.exists(stale):
+            os.remove(stale)
+    server = subprocess.Popen(
+        [BIN, "--db", db, "serve", "--listen", "127.0.0.1:0", "--clock", "event"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
+    first = server.stdout.readline().strip()
+    return server, first.split("listening on ", 1)[1]
+
+
+def cell(db, engine_args, seed, variant):
+    args = [BIN, "simulate", "--db", db, "--frontier", "--format", "json", "--seed", str(seed)]
+    server = None
+    if variant == "http":
+        server, url = serve(os.path.dirname(db))
+        args += ["--server", url]
+    try:
+        out = subprocess.run(args + engine_args + VARIANTS[variant], check=True, capture_output=True, text=True)
+    finally:
+        if server:
+            server.terminate()
+            server.wait()
     return json.loads(out.stdout)
 
 
 def main():
     draws = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     seeds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    variants = sys.argv[3:] or list(VARIANTS)
+    variants = sys.argv[3:] or ["closed_loop", "open_loop"]
+    only = {c.strip() for c in os.environ.get("ONLY", "").split(",") if c.strip()}
     engines = [(f"severity {s}", ["--severity", str(s)]) for s in SEVERITIES]
     engines += [(f"random {n}", ["--engines", "random", "--engine-seed", str(n)]) for n in range(1, draws + 1)]
     db = os.path.join(tempfile.mkdtemp(), "grid.db")
@@ -55,7 +80,9 @@ def main():
         print(f"== {variant}")
         for name, engine_args in engines:
             for seed in range(1, seeds + 1):
-                f = cell(db, engine_args, seed, VARIANTS[variant])
+                if only and f"{name}/{seed}" not in only:
+                    continue
+                f = cell(db, engine_args, seed, variant)
                 g = f["guard"]
                 best = f["best"]
                 pool = f["scenario"]["population"]["numbers"]

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde::Serialize;
 
 use crate::run::{SimError, Simulator, StrategyReport};
-use crate::strategy::StrategyKind;
+use crate::strategy::{RemoteGuard, StrategyKind};
 
 /// The fixed caps a careful team might pick, calls a day per number.
 pub const FIXED_CAPS: [u32; 15] = [5, 10, 15, 20, 25, 30, 40, 50, 60, 75, 90, 100, 125, 150, 200];
@@ -70,6 +70,19 @@ impl Simulator {
     /// Runs the dialguard strategy and `capped` at each of `caps`, on
     /// `threads` threads; `progress` hears of each finished run.
     pub fn frontier(&self, caps: &[u32], threads: usize, progress: &(dyn Fn() + Sync)) -> Result<Frontier, SimError> {
+        self.frontier_via(caps, threads, None, progress)
+    }
+
+    /// [`Simulator::frontier`] with the guard asked through `remote` (a
+    /// running server's API) instead of in process, when it is given.
+    pub fn frontier_via(
+        &self,
+        caps: &[u32],
+        threads: usize,
+        remote: Option<Box<dyn RemoteGuard>>,
+        progress: &(dyn Fn() + Sync),
+    ) -> Result<Frontier, SimError> {
+        let remote = Mutex::new(remote);
         // Job 0 is the guard; job i > 0 is caps[i - 1].
         let next = AtomicUsize::new(0);
         let guard = Mutex::new(None);
@@ -84,7 +97,11 @@ impl Simulator {
                             return;
                         }
                         let result = if job == 0 {
-                            self.run(StrategyKind::Dialguard, None, &|_| {})
+                            let remote = remote.lock().expect("not poisoned").take();
+                            match remote {
+                                Some(remote) => self.run_remote(remote, &|_| {}),
+                                None => self.run(StrategyKind::Dialguard, None, &|_| {}),
+                            }
                         } else {
                             self.run_capped(caps[job - 1], &|_| {})
                         };

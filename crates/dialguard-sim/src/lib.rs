@@ -37,4 +37,4 @@ pub use plan::{CapacityPlan, PlanRequest, plan};
 pub use population::{Population, PopulationConfig};
 pub use run::{EventSink, SimError, Simulator, StrategyReport};
 pub use scenario::{DialerRules, Scenario};
-pub use strategy::{POOL, StrategyKind};
+pub use strategy::{POOL, RemoteGuard, StrategyKind};

@@ -33,7 +33,7 @@ use crate::emulator::{Emulator, SeenCall};
 use crate::law::{FEDERAL_HOURS, Violations, ZoneClock};
 use crate::population::{Population, PopulationError};
 use crate::scenario::{Scenario, ScenarioError};
-use crate::strategy::{Choice, Dialer, StrategyKind, World, timestamp};
+use crate::strategy::{Choice, Dialer, RemoteGuard, StrategyKind, World, timestamp};
 
 const DAY: i64 = 86_400;
 const WEEK: i64 = 7 * DAY;
@@ -65,6 +65,8 @@ pub enum SimError {
     Population(#[from] PopulationError),
     #[error("the dialguard strategy's engine: {0}")]
     Engine(#[from] EngineError),
+    #[error("the dialguard server: {0}")]
+    Remote(String),
 }
 
 /// What one strategy achieved over the scenario.
@@ -171,13 +173,26 @@ impl Simulator {
         sink: Option<&'s mut dyn EventSink>,
         progress: &dyn Fn(u32),
     ) -> Result<StrategyReport, SimError> {
-        Campaign::new(self, strategy, self.scenario.capped_daily_cap, sink)?.run(progress)
+        Campaign::new(self, strategy, self.scenario.capped_daily_cap, sink, None)?.run(progress)
+    }
+
+    /// Runs the dialguard strategy asked through `remote` (a running
+    /// server's API, for one) instead of in process.
+    pub fn run_remote(&self, remote: Box<dyn RemoteGuard>, progress: &dyn Fn(u32)) -> Result<StrategyReport, SimError> {
+        Campaign::new(
+            self,
+            StrategyKind::Dialguard,
+            self.scenario.capped_daily_cap,
+            None,
+            Some(remote),
+        )?
+        .run(progress)
     }
 
     /// Runs the `capped` strategy with a daily cap of `cap` rather than the
     /// scenario's.
     pub fn run_capped(&self, cap: u32, progress: &dyn Fn(u32)) -> Result<StrategyReport, SimError> {
-        Campaign::new(self, StrategyKind::Capped, cap.max(1), None)?.run(progress)
+        Campaign::new(self, StrategyKind::Capped, cap.max(1), None, None)?.run(progress)
     }
 
     /// Runs several strategies side by side, each on its own thread.
@@ -306,12 +321,19 @@ impl<'a> Campaign<'a> {
         strategy: StrategyKind,
         capped_daily_cap: u32,
         mut sink: Option<&'a mut dyn EventSink>,
+        remote: Option<Box<dyn RemoteGuard>>,
     ) -> Result<Self, SimError> {
         let scenario = &sim.scenario;
         let start = scenario.start.as_second();
         let history_from = start - i64::from(scenario.history_days) * DAY;
-        let (dialer, registrations) =
-            Dialer::new(strategy, &sim.population, capped_daily_cap, &sim.engine, history_from)?;
+        let (dialer, registrations) = Dialer::new(
+            strategy,
+            &sim.population,
+            capped_daily_cap,
+            &sim.engine,
+            history_from,
+            remote,
+        )?;
         if let Some(sink) = sink.as_deref_mut() {
             for event in &registrations {
                 sink.record(event);
@@ -368,6 +390,9 @@ impl<'a> Campaign<'a> {
         let monitor_minute = i64::from(scenario.monitor_hour_utc) * 60;
         let (open_hour, close_hour) = scenario.dialer.dial_hours;
         self.warm_up();
+        if let Some(why) = self.dialer.failure() {
+            return Err(SimError::Remote(why));
+        }
         let mut credit = 0.0f64;
         let mut center_open = false;
         for minute in 0..minutes {
@@ -398,11 +423,18 @@ impl<'a> Campaign<'a> {
                 self.record_derived(&derived);
             }
             if minute % 1440 == 1439 {
+                if let Some(why) = self.dialer.failure() {
+                    return Err(SimError::Remote(why));
+                }
                 progress((minute / 1440 + 1) as u32);
             }
         }
         let end = start + minutes * 60;
         self.deliver_until(end);
+        self.dialer.tick(end);
+        if let Some(why) = self.dialer.failure() {
+            return Err(SimError::Remote(why));
+        }
         self.engines.tick(end);
         Ok(self.finish(end))
     }
@@ -442,6 +474,9 @@ impl<'a> Campaign<'a> {
             return false;
         }
         let mut exhausted = 0;
+        // When the pool said it has no number for someone who does not know
+        // the business: the same answer awaits the next such person.
+        let mut unknown_exhausted: Option<i64> = None;
         for _ in 0..SKIPS_PER_SLOT {
             let Some(index) = self.next_person(at) else {
                 return false;
@@ -450,6 +485,14 @@ impl<'a> Campaign<'a> {
                 continue;
             }
             let contact = self.sim.population.contacts[index as usize];
+            if let Some(when) = unknown_exhausted.filter(|_| !contact.known) {
+                // The pool just had no number for someone who does not know
+                // the business: a dialer does not ask again for the next
+                // such person in the same minute, only for known contacts
+                // (whom a pool in rehabilitation may still serve).
+                self.queue.push(Reverse((when, index)));
+                continue;
+            }
             match self.dialer.choose(&self.world, &contact, at) {
                 Choice::Allow(number) => {
                     self.place(at, index, number);
@@ -460,14 +503,17 @@ impl<'a> Campaign<'a> {
                     self.denials[slot] += 1;
                     match reason {
                         DenyReason::PoolExhausted => {
-                            // No number for this person now; another person
-                            // (a known contact, for a pool in rehabilitation)
-                            // may still be served, so the slot goes on. The
+                            // No number for this person now; a known contact
+                            // may still be served (a pool in rehabilitation
+                            // calls them), so the slot goes on for them. The
                             // person waits at most an hour: the pool's state
                             // moves with every tick.
                             let when = retry_at.unwrap_or(at + 60).clamp(at + 60, at + 3_600);
                             self.queue.push(Reverse((when, index)));
                             exhausted += 1;
+                            if !contact.known {
+                                unknown_exhausted.get_or_insert(when);
+                            }
                         }
                         DenyReason::OutsideCallingHours | DenyReason::DestinationFrequency => {
                             let when = retry_at.unwrap_or(at + 1_800).max(at + 60);

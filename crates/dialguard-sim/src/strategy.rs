@@ -14,6 +14,11 @@
 //!   feed's daily test call per number per carrier. [`Engine::tick`] runs
 //!   after every simulated minute with activity; the state changes it
 //!   returns are already applied to it and go to the event sink.
+//!
+//! The dialguard strategy can also be asked over a wire instead of in
+//! process ([`RemoteGuard`]: the HTTP API of a running server, for one). It
+//! gets the same questions and the same events, so a campaign measures what
+//! a dialer talking to the server gets.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -91,6 +96,64 @@ pub(crate) enum Dialer {
     RoundRobin { next: u32 },
     Capped(Capped),
     Dialguard(Box<Guarded>),
+    Remote(Box<Remoted>),
+}
+
+/// The dialguard strategy reached some other way than in process.
+pub trait RemoteGuard: Send {
+    /// Puts `numbers` into `pool` as of `at`, before any event.
+    fn register(&mut self, pool: &str, numbers: &[E164], at: Timestamp) -> Result<(), String>;
+    /// An event the real system would receive (a call record, complaint,
+    /// opt-out or label check), in the order it would receive them.
+    fn observe(&mut self, event: &Event) -> Result<(), String>;
+    /// Asks; every event observed before reaches the guard first.
+    fn decide(&mut self, request: &DecideRequest, at: Timestamp) -> Result<Decision, String>;
+    /// Time moved to `now`: whatever is held back goes out.
+    fn tick(&mut self, now: Timestamp) -> Result<(), String>;
+}
+
+pub(crate) struct Remoted {
+    remote: Box<dyn RemoteGuard>,
+    index_of: HashMap<E164, u32>,
+    request: DecideRequest,
+    /// The first error the wire gave: the campaign stops on it.
+    failure: Option<String>,
+}
+
+impl Remoted {
+    fn check<T>(&mut self, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(why) => {
+                self.failure.get_or_insert(why);
+                None
+            }
+        }
+    }
+
+    fn choose(&mut self, contact: &Contact, at: i64) -> Choice {
+        if self.failure.is_some() {
+            return Choice::Deny(DenyReason::PoolExhausted, None);
+        }
+        self.request.to = contact.number;
+        self.request.known_contact = contact.known;
+        match self.remote.decide(&self.request, timestamp(at)) {
+            Ok(Decision::Allow { caller_id }) => match self.index_of.get(&caller_id) {
+                Some(&n) => Choice::Allow(n),
+                None => {
+                    self.failure.get_or_insert(format!(
+                        "the guard answered with {caller_id}, a number it was not given"
+                    ));
+                    Choice::Deny(DenyReason::UnknownPool, None)
+                }
+            },
+            Ok(Decision::Deny { reason, retry_at }) => Choice::Deny(reason, retry_at.map(|t| t.as_second())),
+            Err(why) => {
+                self.failure.get_or_insert(why);
+                Choice::Deny(DenyReason::PoolExhausted, None)
+            }
+        }
+    }
 }
 
 pub(crate) struct Capped {
@@ -111,14 +174,42 @@ pub(crate) struct Guarded {
 pub const POOL: &str = "campaign";
 
 impl Dialer {
+    /// The strategy `kind`, and the events that registered its numbers;
+    /// `remote` stands in for the in-process engine of `dialguard`.
     pub fn new(
         kind: StrategyKind,
         population: &Population,
         capped_daily_cap: u32,
         engine: &EngineConfig,
         start: i64,
-    ) -> Result<(Dialer, Vec<Event>), dialguard_core::engine::EngineError> {
+        remote: Option<Box<dyn RemoteGuard>>,
+    ) -> Result<(Dialer, Vec<Event>), crate::run::SimError> {
         let numbers = population.numbers.len();
+        let index_of = || -> HashMap<E164, u32> {
+            population
+                .numbers
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (*n, i as u32))
+                .collect()
+        };
+        let request = DecideRequest {
+            pool: POOL.to_owned(),
+            to: population.numbers[0],
+            known_contact: false,
+        };
+        if let Some(mut remote) = remote.filter(|_| kind == StrategyKind::Dialguard) {
+            remote
+                .register(POOL, &population.numbers, timestamp(start - 86_400))
+                .map_err(crate::run::SimError::Remote)?;
+            let remoted = Remoted {
+                remote,
+                index_of: index_of(),
+                request,
+                failure: None,
+            };
+            return Ok((Dialer::Remote(Box::new(remoted)), Vec::new()));
+        }
         Ok(match kind {
             StrategyKind::RoundRobin => (Dialer::RoundRobin { next: 0 }, Vec::new()),
             StrategyKind::Capped => (
@@ -148,21 +239,10 @@ impl Dialer {
                 for event in &registrations {
                     engine.apply(event);
                 }
-                let index_of = population
-                    .numbers
-                    .iter()
-                    .enumerate()
-                    .map(|(i, n)| (*n, i as u32))
-                    .collect();
-                let request = DecideRequest {
-                    pool: POOL.to_owned(),
-                    to: population.numbers[0],
-                    known_contact: false,
-                };
                 let guarded = Guarded {
                     engine,
                     pool: POOL.to_owned(),
-                    index_of,
+                    index_of: index_of(),
                     request,
                 };
                 (Dialer::Dialguard(Box::new(guarded)), registrations)
@@ -172,7 +252,15 @@ impl Dialer {
 
     /// Whether the strategy is fed events (so they must be built).
     pub fn wants_events(&self) -> bool {
-        matches!(self, Dialer::Dialguard(_))
+        matches!(self, Dialer::Dialguard(_) | Dialer::Remote(_))
+    }
+
+    /// What stopped a remote guard from answering, if anything did.
+    pub fn failure(&mut self) -> Option<String> {
+        match self {
+            Dialer::Remote(remoted) => remoted.failure.take(),
+            _ => None,
+        }
     }
 
     /// Whether the team watches for labels (a daily test call per number per
@@ -196,13 +284,19 @@ impl Dialer {
             }
             Dialer::Capped(capped) => capped.choose(world, contact, at),
             Dialer::Dialguard(guarded) => guarded.choose(contact, at),
+            Dialer::Remote(remoted) => remoted.choose(contact, at),
         }
     }
 
     /// Folds an event the real system would receive.
     pub fn observe(&mut self, event: &Event) {
-        if let Dialer::Dialguard(guarded) = self {
-            guarded.engine.apply(event);
+        match self {
+            Dialer::Dialguard(guarded) => guarded.engine.apply(event),
+            Dialer::Remote(remoted) if remoted.failure.is_none() => {
+                let sent = remoted.remote.observe(event);
+                remoted.check(sent);
+            }
+            _ => {}
         }
     }
 
@@ -211,6 +305,14 @@ impl Dialer {
     pub fn tick(&mut self, now: i64) -> Vec<Event> {
         match self {
             Dialer::Dialguard(guarded) => guarded.engine.tick(timestamp(now)),
+            // The remote guard derives and keeps its own state changes.
+            Dialer::Remote(remoted) => {
+                if remoted.failure.is_none() {
+                    let sent = remoted.remote.tick(timestamp(now));
+                    remoted.check(sent);
+                }
+                Vec::new()
+            }
             _ => Vec::new(),
         }
     }

@@ -197,3 +197,88 @@ fn dialguard_breaks_no_law_and_is_labeled_less_than_round_robin() {
         "capped checks the federal hours: {capped:#?}"
     );
 }
+
+/// A guard over a wire that has no number for anyone who does not know the
+/// business, and counts what it is asked and told.
+#[derive(Default)]
+struct Exhausted {
+    asked: std::sync::Arc<std::sync::Mutex<(u64, u64, u64)>>,
+}
+
+impl dialguard_sim::RemoteGuard for Exhausted {
+    fn register(&mut self, _: &str, numbers: &[dialguard_core::E164], _: jiff::Timestamp) -> Result<(), String> {
+        assert_eq!(numbers.len(), 6);
+        Ok(())
+    }
+
+    fn observe(&mut self, _: &Event) -> Result<(), String> {
+        self.asked.lock().unwrap().2 += 1;
+        Ok(())
+    }
+
+    fn decide(
+        &mut self,
+        request: &dialguard_core::guard::DecideRequest,
+        _: jiff::Timestamp,
+    ) -> Result<dialguard_core::guard::Decision, String> {
+        let mut asked = self.asked.lock().unwrap();
+        if request.known_contact {
+            asked.1 += 1;
+        } else {
+            asked.0 += 1;
+        }
+        Ok(dialguard_core::guard::Decision::Deny {
+            reason: dialguard_core::guard::DenyReason::PoolExhausted,
+            retry_at: None,
+        })
+    }
+
+    fn tick(&mut self, _: jiff::Timestamp) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_dialer_told_the_pool_is_exhausted_asks_only_for_known_contacts_until_the_next_minute() {
+    let sim = Simulator::new(small(2), EngineConfig::default()).unwrap();
+    let guard = Exhausted::default();
+    let asked = guard.asked.clone();
+    let report = sim.run_remote(Box::new(guard), &|_| {}).unwrap();
+    assert_eq!(report.calls, 0);
+    let (unknown, known, observed) = *asked.lock().unwrap();
+    // One unknown contact a minute while the center is open (12 hours), at
+    // most: the others wait for the pool rather than being asked for.
+    let open_minutes = 6 * 12 * 60;
+    assert!(
+        unknown > 0 && unknown <= open_minutes,
+        "{unknown} asks for unknown contacts"
+    );
+    assert!(known > 0, "known contacts are still asked for");
+    assert!(
+        observed > 0,
+        "the numbers' earlier calls and the label checks reach the guard"
+    );
+
+    // A wire that fails stops the run with its words.
+    struct Down;
+    impl dialguard_sim::RemoteGuard for Down {
+        fn register(&mut self, _: &str, _: &[dialguard_core::E164], _: jiff::Timestamp) -> Result<(), String> {
+            Ok(())
+        }
+        fn observe(&mut self, _: &Event) -> Result<(), String> {
+            Ok(())
+        }
+        fn decide(
+            &mut self,
+            _: &dialguard_core::guard::DecideRequest,
+            _: jiff::Timestamp,
+        ) -> Result<dialguard_core::guard::Decision, String> {
+            Err("connection refused".into())
+        }
+        fn tick(&mut self, _: jiff::Timestamp) -> Result<(), String> {
+            Ok(())
+        }
+    }
+    let err = sim.run_remote(Box::new(Down), &|_| {}).unwrap_err();
+    assert!(err.to_string().contains("connection refused"), "{err}");
+}

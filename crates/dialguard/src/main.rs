@@ -6,6 +6,7 @@
 
 mod cmd;
 mod output;
+mod remote;
 mod replay;
 
 use std::path::PathBuf;

@@ -213,3 +213,137 @@ fn frontier_names_the_best_fixed_cap_no_dirtier_than_the_guard() {
     assert_ne!(code, 0);
     assert!(err.contains("--cap"), "{err}");
 }
+
+/// `dialguard serve --clock event` on a fresh database, until dropped.
+struct Served {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Served {
+    fn start(db: &Path) -> Served {
+        use std::io::BufRead;
+        let mut child = dialguard(db)
+            .args(["serve", "--listen", "127.0.0.1:0", "--clock", "event"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("dialguard serves");
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let url = first
+            .trim()
+            .strip_prefix("dialguard listening on ")
+            .unwrap_or_else(|| panic!("{first}"))
+            .to_owned();
+        Served { child, url }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_guard_asked_through_a_running_server_runs_the_campaign_the_engine_runs_in_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let served_db = dir.path().join("served.db");
+    let served = Served::start(&served_db);
+    let report = |extra: &[&str]| -> Value {
+        let (code, out, err) = run(dialguard(&dir.path().join("sim.db"))
+            .arg("simulate")
+            .args(SMALL)
+            .args(["--strategies", "dialguard", "--format", "json"])
+            .args(extra));
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<Value>(&out).unwrap()["strategies"][0].clone()
+    };
+    let remote = report(&["--server", &served.url]);
+    let local = report(&[]);
+    assert!(remote["calls"].as_u64().unwrap() > 100, "{remote}");
+    // The same campaign, the same guard: the server ticks on its own
+    // schedule (on each request, not each simulated minute), so the runs
+    // part by a few calls, and who answers by chance.
+    let (r, l) = (remote["calls"].as_f64().unwrap(), local["calls"].as_f64().unwrap());
+    assert!((r - l).abs() <= 0.05 * l, "calls: {r} over HTTP, {l} in process");
+    for field in ["answered", "conversations"] {
+        let (r, l) = (remote[field].as_f64().unwrap(), local[field].as_f64().unwrap());
+        assert!(
+            (r - l).abs() <= 3.0 * l.sqrt() + 2.0,
+            "{field}: {r} over HTTP, {l} in process"
+        );
+    }
+    for law in ["outside_hours", "opted_out", "frequency"] {
+        assert_eq!(remote["violations"][law], 0, "{remote}");
+    }
+    // What the server was told is in its log: every campaign call (and the
+    // numbers' earlier calls), readable by every command.
+    drop(served);
+    let (code, out, err) = run(dialguard(&served_db).args(["numbers", "list", "--format", "json"]));
+    assert_eq!(code, 0, "{err}");
+    let numbers: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(numbers["numbers"].as_array().unwrap().len(), 4, "{numbers}");
+    assert!(
+        numbers["numbers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["pool"] == "campaign")
+    );
+}
+
+#[test]
+fn a_server_that_is_not_there_or_refuses_the_token_stops_the_run_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sim.db");
+    // Nothing listens on the port a just-closed listener had.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (code, _, err) = run(dialguard(&db).arg("simulate").args(SMALL).args([
+        "--strategies",
+        "dialguard",
+        "--server",
+        &format!("http://127.0.0.1:{port}"),
+    ]));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains(&format!("127.0.0.1:{port}")) && err.contains("serve --clock event"),
+        "{err}"
+    );
+
+    let (code, _, err) = run(dialguard(&db).arg("simulate").args(SMALL).args([
+        "--strategies",
+        "dialguard",
+        "--server",
+        "127.0.0.1:8080",
+    ]));
+    assert_ne!(code, 0);
+    assert!(err.contains("base URL"), "{err}");
+
+    // A server with tokens answers 401 to a wrong one; the run stops on it.
+    let config = dir.path().join("dialguard.toml");
+    std::fs::write(
+        &config,
+        "tokens = [{ token = \"s3cret-token-for-acme\", tenant = \"acme\" }]\n",
+    )
+    .unwrap();
+    let served = Served::start(&dir.path().join("served.db"));
+    let (code, _, err) = run(dialguard(&db).arg("simulate").args(SMALL).args([
+        "--strategies",
+        "dialguard",
+        "--server",
+        &served.url,
+        "--token",
+        "wrong-token",
+    ]));
+    assert_ne!(code, 0);
+    assert!(err.contains("401"), "{err}");
+}

@@ -17,7 +17,7 @@ use dialguard_core::engine::EngineConfig;
 use dialguard_core::guard::{DenyReason, GuardConfig};
 use dialguard_sim::plan::{CapacityPlan, PlanRequest, Sizing};
 use dialguard_sim::{
-    EmulatorConfig, EventSink, FIXED_CAPS, Frontier, Scenario, Simulator, StrategyKind, StrategyReport,
+    EmulatorConfig, EventSink, FIXED_CAPS, Frontier, RemoteGuard, Scenario, Simulator, StrategyKind, StrategyReport,
 };
 use dialguard_store::EventLog;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -92,6 +92,15 @@ pub struct SimulateArgs {
     /// server's configuration): the behaviour before the closed loop, for comparison.
     #[arg(long)]
     open_loop: bool,
+    /// Ask a running dialguard server for the dialguard strategy's decisions, through its HTTP API,
+    /// instead of the engine in process: every call record, complaint, opt-out and label check is
+    /// posted at its own instant. Serve a fresh database with `--clock event` (its configuration
+    /// decides, so --profiles and --open-loop do not apply). Example: http://127.0.0.1:8080
+    #[arg(long, conflicts_with_all = ["record", "open_loop", "profiles"])]
+    server: Option<String>,
+    /// The bearer token for --server, when the server has tokens.
+    #[arg(long, env = "DIALGUARD_TOKEN", requires = "server")]
+    token: Option<String>,
     #[arg(long, value_enum, default_value_t)]
     format: output::Format,
 }
@@ -209,8 +218,15 @@ fn simulate_into(db: &Store, args: SimulateArgs, tenant: &dyn Fn(StrategyKind) -
         ..EngineConfig::default()
     };
     let sim = Simulator::new(scenario, engine)?;
+    let remote = match &args.server {
+        Some(base) => {
+            let guard = crate::remote::HttpGuard::new(base, args.token.clone()).map_err(anyhow::Error::msg)?;
+            Some(Box::new(guard) as Box<dyn RemoteGuard>)
+        }
+        None => None,
+    };
     if args.frontier {
-        return frontier(&sim, args.format);
+        return frontier(&sim, remote, args.format);
     }
 
     let bar = ProgressBar::new(u64::from(args.days) * strategies.len() as u64);
@@ -220,6 +236,25 @@ fn simulate_into(db: &Store, args: SimulateArgs, tenant: &dyn Fn(StrategyKind) -
     );
     let reports = if args.record {
         record_runs(db, &sim, &strategies, tenant, &bar)?
+    } else if let Some(remote) = remote.filter(|_| strategies.contains(&StrategyKind::Dialguard)) {
+        // The others in process, the guard over the wire, side by side.
+        let local: Vec<_> = strategies
+            .iter()
+            .copied()
+            .filter(|s| *s != StrategyKind::Dialguard)
+            .collect();
+        let (reports, guard) = std::thread::scope(|scope| {
+            let guard = scope.spawn(|| sim.run_remote(remote, &|_| bar.inc(1)));
+            let local = sim.run_all(&local, &|_, _| bar.inc(1));
+            (
+                local,
+                guard.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            )
+        });
+        let mut reports = reports?;
+        reports.push(guard?);
+        reports.sort_by_key(|r| r.strategy);
+        reports
     } else {
         sim.run_all(&strategies, &|_, _| bar.inc(1))?
     };
@@ -245,14 +280,14 @@ fn simulate_into(db: &Store, args: SimulateArgs, tenant: &dyn Fn(StrategyKind) -
 }
 
 /// `simulate --frontier`: the guard beside every fixed cap of the family.
-fn frontier(sim: &Simulator, format: output::Format) -> Result<ExitCode> {
+fn frontier(sim: &Simulator, remote: Option<Box<dyn RemoteGuard>>, format: output::Format) -> Result<ExitCode> {
     let bar = ProgressBar::new(FIXED_CAPS.len() as u64 + 1);
     bar.set_style(
         ProgressStyle::with_template("simulating {wide_bar} {pos}/{len} runs eta {eta}")
             .expect("the template is valid"),
     );
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let frontier = sim.frontier(&FIXED_CAPS, threads, &|| bar.inc(1))?;
+    let frontier = sim.frontier_via(&FIXED_CAPS, threads, remote, &|| bar.inc(1))?;
     bar.finish_and_clear();
     if format == output::Format::Json {
         #[derive(Serialize)]
