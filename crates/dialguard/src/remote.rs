@@ -258,7 +258,12 @@ mod tests {
 
     #[test]
     fn a_server_address_must_be_a_url() {
-        assert!(HttpGuard::new("127.0.0.1:8080", None).err().unwrap().contains("base URL"));
+        assert!(
+            HttpGuard::new("127.0.0.1:8080", None)
+                .err()
+                .unwrap()
+                .contains("base URL")
+        );
         assert!(HttpGuard::new("http://127.0.0.1:8080/", None).is_ok());
     }
 }

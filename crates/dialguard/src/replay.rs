@@ -141,20 +141,34 @@ pub fn as_of(at: Option<jiff::Timestamp>, newest: Option<jiff::Timestamp>) -> ji
 }
 
 /// Folds every event of the store's tenant, in log order.
-pub fn replay(store: &Store, log: &dyn EventLog, mut fold: impl FnMut(&Event)) -> Result<u64> {
+pub fn replay(store: &Store, log: &dyn EventLog, fold: impl FnMut(&Event)) -> Result<u64> {
+    replay_as_of(store, log, None, fold)
+}
+
+/// Folds the tenant's events in log order, only those of `at` or before
+/// when it is given: a question as of an instant is answered from what
+/// had happened by then, not from what the log learned later.
+pub fn replay_as_of(
+    store: &Store,
+    log: &dyn EventLog,
+    at: Option<jiff::Timestamp>,
+    mut fold: impl FnMut(&Event),
+) -> Result<u64> {
     let mut count = 0;
     log.replay(&store.tenant, 0, &mut |_, event| {
-        fold(&event);
-        count += 1;
+        if at.is_none_or(|at| event.at() <= at) {
+            fold(&event);
+            count += 1;
+        }
     })
     .context("replaying the event log")?;
     Ok(count)
 }
 
-/// The metrics ledger rebuilt from the log.
-pub fn ledger(store: &Store, log: &dyn EventLog) -> Result<Ledger> {
+/// The metrics ledger rebuilt from the log as of `at` (all of it without).
+pub fn ledger(store: &Store, log: &dyn EventLog, at: Option<jiff::Timestamp>) -> Result<Ledger> {
     let mut ledger = Ledger::new(store.engine_config()?.metrics);
-    replay(store, log, |event| ledger.apply(event))?;
+    replay_as_of(store, log, at, |event| ledger.apply(event))?;
     Ok(ledger)
 }
 
@@ -162,7 +176,12 @@ pub fn ledger(store: &Store, log: &dyn EventLog) -> Result<Ledger> {
 /// with the configuration in force. Time has not moved: call
 /// [`Engine::tick`] to bring it to now.
 pub fn engine(store: &Store, log: &dyn EventLog) -> Result<Engine> {
+    engine_as_of(store, log, None)
+}
+
+/// [`engine`] from the events of `at` or before only, when it is given.
+pub fn engine_as_of(store: &Store, log: &dyn EventLog, at: Option<jiff::Timestamp>) -> Result<Engine> {
     let mut engine = Engine::new(store.engine_config()?).context("the engine's configuration")?;
-    replay(store, log, |event| engine.apply(event))?;
+    replay_as_of(store, log, at, |event| engine.apply(event))?;
     Ok(engine)
 }

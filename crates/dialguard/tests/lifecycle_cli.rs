@@ -348,3 +348,45 @@ fn the_package_and_the_exports_are_written_from_the_log() {
     assert_eq!(code, 1);
     assert!(stderr.contains("`website` is empty"), "{stderr}");
 }
+
+#[test]
+fn a_question_as_of_an_instant_is_answered_from_what_had_happened_by_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = registered(dir.path());
+    ok(dialguard(&db).args([
+        "labels",
+        "add",
+        N,
+        "--carrier",
+        "att",
+        "--label",
+        "Spam Likely",
+        "--at",
+        "2025-06-27T16:00:00Z",
+    ]));
+    let state = |at: &str| {
+        let list = json(dialguard(&db).args(["numbers", "list", "--at", at, "--format", "json"]));
+        let row = list["numbers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["number"] == N)
+            .cloned()
+            .unwrap();
+        row["state"].as_str().unwrap().to_owned()
+    };
+    // The week before the label, the number was calling; the day after, resting.
+    assert_eq!(state("2025-06-20T12:00:00Z"), "active");
+    assert_eq!(state("2025-06-28T12:00:00Z"), "resting");
+    let history = |at: &str| json(dialguard(&db).args(["history", N, "--at", at, "--format", "json"])).to_string();
+    assert!(!history("2025-06-20T12:00:00Z").contains("Spam Likely"));
+    assert!(history("2025-06-28T12:00:00Z").contains("Spam Likely"));
+    let labels =
+        |at: &str| json(dialguard(&db).args(["labels", "list", N, "--at", at, "--format", "json"])).to_string();
+    assert!(!labels("2025-06-20T12:00:00Z").contains("Spam Likely"));
+    assert!(labels("2025-06-28T12:00:00Z").contains("Spam Likely"));
+    let disputes =
+        |at: &str| json(dialguard(&db).args(["disputes", "list", "--at", at, "--format", "json"]))["steps"].clone();
+    assert_eq!(disputes("2025-06-20T12:00:00Z").as_array().map(Vec::len), Some(0));
+    assert_eq!(disputes("2025-06-28T12:00:00Z").as_array().map(Vec::len), Some(8));
+}

@@ -23,7 +23,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::output::{self, table};
-use crate::replay::{Store, open_log, replay};
+use crate::replay::{Store, open_log, replay, replay_as_of};
 use dialguard_core::engine::Engine;
 
 /// How the guard commands print.
@@ -183,7 +183,7 @@ pub fn decide(db: &Store, args: DecideArgs) -> Result<ExitCode> {
             let mut engine = Engine::new(config).context("the guard settings")?;
             if db.url.is_some() || db.db.exists() {
                 let log = open_log(db)?;
-                replay(db, &*log, |event| engine.apply(event))?;
+                replay_as_of(db, &*log, args.at, |event| engine.apply(event))?;
             }
             if let Some(list) = load_dnc(&dnc_path(db, args.files.dnc.as_deref()))? {
                 engine.guard_mut().set_dnc(list);

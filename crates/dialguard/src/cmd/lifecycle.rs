@@ -26,11 +26,20 @@ fn parse_number(text: &str) -> Result<E164> {
     E164::parse_valid(text).with_context(|| format!("number {text:?}"))
 }
 
-/// The engine as of `at`, and the events moving it there decided.
+/// The engine with the whole log, moved to `at`, and the events moving it
+/// there decided: what a change recorded at `at` is checked against.
 fn engine_at(db: &Store, log: &dyn EventLog, at: Timestamp) -> Result<(Engine, Vec<Event>)> {
     let mut engine = engine(db, log)?;
     let derived = engine.tick(at);
     Ok((engine, derived))
+}
+
+/// The engine as of `at` for a question: only what had happened by then,
+/// moved to `at`.
+fn engine_as_of(db: &Store, at: Timestamp) -> Result<Engine> {
+    let mut engine = crate::replay::engine_as_of(db, &*open_existing(db)?, Some(at))?;
+    engine.tick(at);
+    Ok(engine)
 }
 
 fn registered(engine: &Engine, number: E164) -> Result<()> {
@@ -137,7 +146,7 @@ pub fn disputes(db: &Store, args: DisputesArgs) -> Result<ExitCode> {
         DisputesAction::List { number, at, format } => {
             let at = at.unwrap_or_else(crate::replay::now);
             let only = number.as_deref().map(parse_number).transpose()?;
-            let (engine, _) = engine_at(db, &*open_existing(db)?, at)?;
+            let engine = engine_as_of(db, at)?;
             let rows: Vec<DisputeRow> = engine
                 .disputes(at)
                 .into_iter()
@@ -151,7 +160,7 @@ pub fn disputes(db: &Store, args: DisputesArgs) -> Result<ExitCode> {
         }
         DisputesAction::Due { at, format } => {
             let at = at.unwrap_or_else(crate::replay::now);
-            let (engine, _) = engine_at(db, &*open_existing(db)?, at)?;
+            let engine = engine_as_of(db, at)?;
             let mut rows: Vec<DisputeRow> = engine.disputes(at).into_iter().filter(|r| r.action.is_some()).collect();
             rows.sort_by_key(|r| (r.follow_up.unwrap_or(r.due), r.number, r.step));
             print_disputes(&rows, format, &format!("nothing due on {}", engine.today(at)))
@@ -282,7 +291,7 @@ pub fn package(db: &Store, args: PackageArgs) -> Result<ExitCode> {
     let number = parse_number(&args.number)?;
     let business = read_business(&args.business)?;
     let at = args.at.unwrap_or_else(crate::replay::now);
-    let (engine, _) = engine_at(db, &*open_existing(db)?, at)?;
+    let engine = engine_as_of(db, at)?;
     registered(&engine, number)?;
     let package = engine.package(number, &business, at).context("building the package")?;
     let dir = args.out.join(number.to_string());
@@ -336,7 +345,7 @@ pub fn export(db: &Store, args: ExportArgs) -> Result<ExitCode> {
         ExportWhat::Fcr { business, out, at } => {
             let business = read_business(&business)?;
             let at = at.unwrap_or_else(crate::replay::now);
-            let (engine, _) = engine_at(db, &*open_existing(db)?, at)?;
+            let engine = engine_as_of(db, at)?;
             let mut csv = csv::Writer::from_writer(Vec::new());
             for row in engine.fcr_rows(&business, at) {
                 csv.serialize(row)?;
@@ -345,7 +354,7 @@ pub fn export(db: &Store, args: ExportArgs) -> Result<ExitCode> {
         }
         ExportWhat::Numbers { out, at } => {
             let at = at.unwrap_or_else(crate::replay::now);
-            let (engine, _) = engine_at(db, &*open_existing(db)?, at)?;
+            let engine = engine_as_of(db, at)?;
             let text: String = engine.in_service().iter().map(|n| format!("{n}\n")).collect();
             (text, out)
         }
@@ -373,7 +382,7 @@ pub struct HistoryArgs {
 pub fn history(db: &Store, args: HistoryArgs) -> Result<ExitCode> {
     let number = parse_number(&args.number)?;
     let at = args.at.unwrap_or_else(crate::replay::now);
-    let (engine, _) = engine_at(db, &*open_existing(db)?, at)?;
+    let engine = engine_as_of(db, at)?;
     registered(&engine, number)?;
     let entries = engine.history(number, at).unwrap_or_default();
     let view = engine.number(number, at).context("the number's view")?;

@@ -162,7 +162,7 @@ fn list(db: &Store, at: Option<Timestamp>, format: output::Format) -> Result<Exi
     // State and health as of now: the engine moves time without recording
     // what it decides (`set-state` and the server record).
     let now = at.unwrap_or_else(crate::replay::now);
-    let mut engine = crate::replay::engine(db, &*log)?;
+    let mut engine = crate::replay::engine_as_of(db, &*log, at)?;
     engine.tick(now);
     let registered_at: std::collections::HashMap<E164, Timestamp> = engine
         .lifecycle()

@@ -44,7 +44,7 @@ struct Report {
 
 pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
     let log = open_existing(db)?;
-    let ledger = ledger(db, &*log)?;
+    let ledger = ledger(db, &*log, args.at)?;
     let at = crate::replay::as_of(args.at, ledger.latest());
     let numbers = match &args.number {
         Some(text) => {

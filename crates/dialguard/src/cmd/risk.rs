@@ -17,7 +17,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::output::{self, table};
-use crate::replay::{Store, open_existing, open_log, replay};
+use crate::replay::{Store, open_existing, open_log, replay, replay_as_of};
 
 /// `explain` and `labels list` print a table for people or JSON for scripts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -123,11 +123,12 @@ pub(crate) fn risk_config(dir: Option<&Path>) -> Result<RiskConfig> {
     Ok(RiskConfig::from_toml_strs(&borrowed)?)
 }
 
-/// The ledger and the labels, from one replay of the log.
-fn state(db: &Store, log: &dyn EventLog) -> Result<(Ledger, Labels)> {
+/// The ledger and the labels, from one replay of the log as of `at` (all
+/// of it without).
+fn state(db: &Store, log: &dyn EventLog, at: Option<Timestamp>) -> Result<(Ledger, Labels)> {
     let mut ledger = Ledger::new(db.engine_config()?.metrics);
     let mut labels = Labels::new();
-    replay(db, log, |event| {
+    replay_as_of(db, log, at, |event| {
         ledger.apply(event);
         labels.apply(event);
     })?;
@@ -141,7 +142,7 @@ pub fn explain(db: &Store, args: ExplainArgs) -> Result<ExitCode> {
         None => db.engine_config()?.risk,
     };
     let log = open_existing(db)?;
-    let (ledger, labels) = state(db, &*log)?;
+    let (ledger, labels) = state(db, &*log, args.at)?;
     if !ledger.is_owned(number) && labels.history(number).is_empty() {
         bail!(
             "{number} has no calls or labels in the log: import its calls with `dialguard import`, or register it with `dialguard numbers add {number} --pool NAME`"
@@ -326,7 +327,7 @@ fn list_labels(db: &Store, number: Option<&str>, at: Option<Timestamp>, format: 
     let one = number.map(parse_number).transpose()?;
     let log = open_existing(db)?;
     let mut labels = Labels::new();
-    replay(db, &*log, |event| labels.apply(event))?;
+    replay_as_of(db, &*log, at, |event| labels.apply(event))?;
     let at = at.unwrap_or_else(crate::replay::now);
     let numbers = match one {
         Some(n) => vec![n],
