@@ -171,6 +171,15 @@ pub struct ControlConfig {
     /// The share of the caps given back per day without a new label.
     /// Default 0.03: a halving is undone in about two and a half weeks.
     pub squeeze_recovery_per_day: f64,
+    /// Each new label on a calling number also lowers the level the caps
+    /// recover to by this share (scaled like `squeeze`). Default 0.1: a
+    /// pool labeled again and again settles below the level its labels
+    /// came at, instead of climbing back to it after every squeeze (under
+    /// a hazard that grows faster than volume, a steady level earns more
+    /// conversations per label than swinging about the same mean).
+    pub settle: f64,
+    /// The share of that level given back per day. Default 0.005.
+    pub settle_recovery_per_day: f64,
     /// Half-life of the recency-weighted calls per day, in days. Default 5:
     /// engines let evidence fade over days to weeks.
     pub memory_days: f64,
@@ -201,6 +210,8 @@ impl Default for ControlConfig {
             squeeze: 0.75,
             squeeze_numbers: 20,
             squeeze_recovery_per_day: 0.03,
+            settle: 0.1,
+            settle_recovery_per_day: 0.005,
             memory_days: 5.0,
             engaged_secs: 30,
             min_share_calls: 12,
@@ -299,6 +310,9 @@ pub struct Controller {
     /// The share of their caps every number keeps after recent labels, as of
     /// an instant (it recovers with time from there).
     squeezed: Option<(Timestamp, f64)>,
+    /// The share of their caps the squeeze recovers to, as of an instant
+    /// (it recovers with time from there).
+    settled: Option<(Timestamp, f64)>,
     /// The strain of clean observations, kept for `proof_days`.
     proven: Recent,
     /// The strain of new labels on calling numbers, kept for three times
@@ -328,6 +342,7 @@ impl Controller {
             lines,
             last_label: [None, None, None],
             squeezed: None,
+            settled: None,
             proven: Recent::default(),
             labeled: Recent::default(),
         }
@@ -364,10 +379,14 @@ impl Controller {
     /// The share of its caps every number keeps at `now` after the recent
     /// labels (1 when none squeezed them).
     pub fn squeeze(&self, now: Timestamp) -> f64 {
-        self.squeezed.map_or(1.0, |(at, share)| {
-            let days = (now.as_second() - at.as_second()).max(0) as f64 / 86_400.0;
-            (share + self.config.squeeze_recovery_per_day * days).min(1.0)
-        })
+        let recovered = |state: Option<(Timestamp, f64)>, per_day: f64| {
+            state.map_or(1.0, |(at, share)| {
+                let days = (now.as_second() - at.as_second()).max(0) as f64 / 86_400.0;
+                (share + per_day * days).min(1.0)
+            })
+        };
+        let settled = recovered(self.settled, self.config.settle_recovery_per_day);
+        recovered(self.squeezed, self.config.squeeze_recovery_per_day).min(settled)
     }
 
     /// A carrier newly labeled `number` at `at`, with these figures, in a
@@ -380,8 +399,15 @@ impl Controller {
         // can (little) and squeezes nobody.
         if f.get(Metric::CallsPerDay).is_some_and(|rate| rate >= 1.0) {
             let reference = f64::from(self.config.squeeze_numbers.max(1));
-            let step = (1.0 - self.config.squeeze.clamp(0.0, 1.0)) * (reference / calling.max(1) as f64).min(1.0);
-            self.squeezed = Some((at, self.squeeze(at) * (1.0 - step)));
+            let scale = (reference / calling.max(1) as f64).min(1.0);
+            let step = (1.0 - self.config.squeeze.clamp(0.0, 1.0)) * scale;
+            // The caps stood at `level` when the label came (the squeeze
+            // already holds the level they recover to): they now recover
+            // to a little under it.
+            let level = self.squeeze(at);
+            let settle = self.config.settle.clamp(0.0, 1.0) * scale;
+            self.settled = Some((at, level * (1.0 - settle)));
+            self.squeezed = Some((at, level * (1.0 - step)));
         }
         let risks: Vec<(Metric, f64, f64)> = Metric::ALL
             .iter()

@@ -244,15 +244,51 @@ fn labels_squeeze_every_cap_in_proportion_to_the_pool_and_clean_days_give_it_bac
     assert!((l - 0.975).abs() < 1e-9, "ten times the pool, a tenth of the step: {l}");
     small.label(number(), Carrier::Att, day, &busy, 20);
     assert!((small.squeeze(day) - 0.5625).abs() < 1e-9, "labels compound");
-    let week = day + jiff::SignedDuration::from_hours(24 * 7);
-    assert!((small.squeeze(week) - (0.5625 + 0.21)).abs() < 1e-9);
-    assert_eq!(small.squeeze(week + jiff::SignedDuration::from_hours(24 * 30)), 1.0);
+    // Clean days give it back, up to a little under the level the second
+    // label came at (0.75 less the settling step of 10 %), and that level
+    // comes back slowly.
+    let days = |n: i64| day + jiff::SignedDuration::from_hours(24 * n);
+    assert!((small.squeeze(days(3)) - (0.5625 + 0.09)).abs() < 1e-9);
+    assert!((small.squeeze(days(7)) - (0.675 + 0.035)).abs() < 1e-9);
+    assert!((small.squeeze(days(37)) - (0.675 + 0.185)).abs() < 1e-9);
+    assert_eq!(small.squeeze(days(65)), 1.0);
     // The caps follow.
     let open = |c: &Controller, at| c.steer(number(), &quiet, at, 30, 150).daily;
     small.refresh();
     assert!(open(&small, day) < open(&controller(), day));
     let why = small.steer(number(), &quiet, day, 30, 150).why;
     assert!(why.contains("squeezed to 56 %"), "{why}");
+}
+
+#[test]
+fn a_pool_labeled_again_and_again_settles_below_the_level_its_labels_came_at() {
+    let day = t("2026-01-05T12:00:00Z");
+    let busy = figures(&[(Metric::CallsPerDay, 40.0)]);
+    let days = |n: i64| day + jiff::SignedDuration::from_hours(24 * n);
+    let mut c = controller();
+    c.label(number(), Carrier::Att, day, &busy, 20);
+    // A squeeze recovers at 3 % a day, but only to 90 % of where the caps
+    // stood at the label: the label said that level was too much.
+    assert!((c.squeeze(days(5)) - 0.9).abs() < 0.03, "{}", c.squeeze(days(5)));
+    assert!(c.squeeze(days(10)) < 0.96, "{}", c.squeeze(days(10)));
+    // Labeled again at that level, the level drops again; every label
+    // after a quiet recovery starts from where the caps were.
+    let before = c.squeeze(days(10));
+    c.label(number(), Carrier::Att, days(10), &busy, 20);
+    assert!(c.squeeze(days(25)) <= before * 0.9 + 0.08, "{}", c.squeeze(days(25)));
+    assert!(c.squeeze(days(25)) < before);
+    // Quiet months give everything back.
+    assert_eq!(c.squeeze(days(120)), 1.0);
+    // Without settling, the squeeze alone climbs back to the full caps.
+    let mut plain = Controller::new(
+        ControlConfig {
+            settle: 0.0,
+            ..ControlConfig::default()
+        },
+        &RiskConfig::defaults(),
+    );
+    plain.label(number(), Carrier::Att, day, &busy, 20);
+    assert_eq!(plain.squeeze(days(10)), 1.0);
 }
 
 #[test]
