@@ -40,6 +40,9 @@ pub struct AppState {
 
 pub struct Shared {
     pub config: ServerConfig,
+    /// Where the log is, for reads as of an earlier instant (`?at=`), which
+    /// replay it.
+    pub log: dialguard_store::Location,
     pub clock: ClockMode,
     /// Every tenant, by name.
     pub tenants: HashMap<String, Arc<Tenant>>,

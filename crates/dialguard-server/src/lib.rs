@@ -162,6 +162,7 @@ impl Server {
             ),
         };
         let mut doorbell = log.doorbell(Some(&advertise))?;
+        let location = log.clone();
         let mut log = log.open()?;
         let mut tenants = HashMap::new();
         let mut seqs = HashMap::new();
@@ -209,6 +210,7 @@ impl Server {
         let state = AppState {
             inner: Arc::new(Shared {
                 config,
+                log: location,
                 clock,
                 tenants,
                 writer,

@@ -295,6 +295,24 @@ fn serve_drives_simulated_days_and_quarantines_through_the_api() {
     again.post("/v1/optouts", json!({"to": destination(41, 1), "at": now.to_string()}));
     let (_, served_list) = again.call("GET", "/v1/numbers", None);
     let served_history = again.number(TALKER)["history"].clone();
+    // Reads as of earlier instants follow the same rule as `--at`.
+    let earlier = [at(2, 600), at(20, 0)];
+    let served_earlier: Vec<Value> = earlier
+        .iter()
+        .map(|t| {
+            let (status, list) = again.call("GET", &format!("/v1/numbers?at={t}"), None);
+            assert_eq!(status, 200, "{list}");
+            list
+        })
+        .collect();
+    let (status, talker_then) = again.call("GET", &format!("/v1/numbers/{TALKER}?at={}", earlier[0]), None);
+    assert_eq!(status, 200, "{talker_then}");
+    assert_ne!(
+        talker_then["state"], "rehab_limited",
+        "the live state is not the state then"
+    );
+    let (status, refused) = again.call("GET", "/v1/numbers?at=yesterday", None);
+    assert_eq!((status, refused["field"].as_str()), (400, Some("at")), "{refused}");
     again.terminate();
     let cli = |args: &[&str]| -> Value {
         let out = Command::new(env!("CARGO_BIN_EXE_dialguard"))
@@ -310,6 +328,15 @@ fn serve_drives_simulated_days_and_quarantines_through_the_api() {
         let (a, b) = (summary(&served_list, number), summary(&listed, number));
         for key in ["state", "health", "risk", "calls_today", "cap_today"] {
             assert_eq!(a[key], b[key], "{number} {key}: served {a}, command line {b}");
+        }
+    }
+    for (t, served) in earlier.iter().zip(&served_earlier) {
+        let listed = cli(&["numbers", "list", "--format", "json", "--at", &t.to_string()]);
+        for number in [SHORT, TALKER, SPARE] {
+            let (a, b) = (summary(served, number), summary(&listed, number));
+            for key in ["state", "health", "risk", "calls_today", "cap_today"] {
+                assert_eq!(a[key], b[key], "{number} {key} as of {t}: served {a}, command line {b}");
+            }
         }
     }
     let story = cli(&["history", TALKER, "--format", "json", "--at", &now.to_string()]);

@@ -11,10 +11,11 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use dialguard_core::engine::{NumberSummary, NumberView};
+use dialguard_core::engine::{Engine, NumberSummary, NumberView};
 use dialguard_core::event::DisputeUpdated;
 use dialguard_core::lifecycle::{DisputeError, DisputeStatus, DisputeStep, MoveError};
 use dialguard_core::{E164, Event, NumberRegistered, NumberState};
+use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -124,6 +125,44 @@ fn view(tenant: &Tenant, number: E164) -> Result<Json<NumberView>, ApiError> {
     engine.number(number, now).map(Json).ok_or_else(|| unknown(number))
 }
 
+/// `?at=` on a read, parsed.
+fn query_at(raw: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "at")
+        .map(|(_, text)| crate::body::parse_instant(&text).map_err(|why| ApiError::field("at", format!("at {why}"))))
+        .transpose()
+}
+
+/// The tenant as of `at`, by the rule every command's `--at` follows: an
+/// engine rebuilt from the log's events of that instant or before, moved
+/// to it (what it decides on the way is not recorded: a read changes
+/// nothing). A replay of the tenant's log, so dearer than a live read.
+async fn engine_as_of(state: &AppState, tenant: &Tenant, at: Timestamp) -> Result<Engine, ApiError> {
+    let location = state.log.clone();
+    let config = state.config.engine.clone();
+    let name = tenant.name.clone();
+    tokio::task::spawn_blocking(move || -> Result<Engine, String> {
+        let log = location.open().map_err(|e| e.to_string())?;
+        let mut engine = Engine::new(config).map_err(|e| e.to_string())?;
+        log.replay(&name, 0, &mut |_, event| {
+            if event.at() <= at {
+                engine.apply(&event);
+            }
+        })
+        .map_err(|e| e.to_string())?;
+        engine.tick(at);
+        Ok(engine)
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r)
+    .map_err(|why| {
+        ApiError::unavailable(format!(
+            "reading the log as of {at}: {why}; retry, or read without ?at="
+        ))
+    })
+}
+
 /// `{"numbers": [...], "next_cursor"?}`.
 #[derive(Serialize)]
 pub struct NumberList {
@@ -171,15 +210,19 @@ const MAX_LIMIT: usize = 10_000;
         ("state" = Option<String>, Query, description = "Only numbers in this state (active, resting, …)"),
         ("health" = Option<String>, Query, description = "Only numbers of this health (healthy, watch, at_risk, labeled)"),
         ("limit" = Option<u32>, Query, description = "At most this many (1-10000); `next_cursor` continues"),
-        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before: numbers after it")),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the page before: numbers after it"),
+        ("at" = Option<String>, Query, description = "RFC 3339: the list as of this instant, from the events of that \
+            instant or before (the rule of every command's `--at`); default the clock's now")),
     responses(
         (status = 200, description = "The tenant's registered numbers, in number order", body = NumbersBody),
         (status = 400, description = "A filter that is not one", body = crate::error::ErrorBody)))]
 pub async fn list(
+    State(app): State<AppState>,
     Authed(tenant): Authed,
     axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> Result<Json<NumberList>, ApiError> {
     let query = ListQuery::parse(raw.as_deref());
+    let at = query_at(raw.as_deref())?;
     let state = match query.state.as_deref() {
         None => None,
         Some(name) => Some(NumberState::from_name(name).ok_or_else(|| {
@@ -218,8 +261,10 @@ pub async fn list(
         .as_deref()
         .map(|c| parse_number(c).map_err(|why| ApiError::field("cursor", format!("cursor {why}"))))
         .transpose()?;
-    let now = tenant.clock.now();
-    let mut numbers = tenant.engine.lock().numbers(now);
+    let mut numbers = match at {
+        Some(at) => engine_as_of(&app, &tenant, at).await?.numbers(at),
+        None => tenant.engine.lock().numbers(tenant.clock.now()),
+    };
     numbers.sort_by_key(|n| n.number);
     let mut page: Vec<NumberSummary> = numbers
         .into_iter()
@@ -240,14 +285,28 @@ pub async fn list(
 }
 
 #[utoipa::path(get, path = "/v1/numbers/{number}", tag = "numbers",
-    params(("number" = String, Path, description = "E.164, e.g. +14155550100")),
+    params(("number" = String, Path, description = "E.164, e.g. +14155550100"),
+        ("at" = Option<String>, Query, description = "RFC 3339: the number as of this instant, from the events of \
+            that instant or before (the rule of every command's `--at`); default the clock's now")),
     responses(
         (status = 200, description = "Everything known about the number", body = NumberViewBody),
         (status = 400, description = "Not a valid number", body = crate::error::ErrorBody),
         (status = 404, description = "Not registered", body = crate::error::ErrorBody)))]
-pub async fn show(Authed(tenant): Authed, Path(number): Path<String>) -> Result<Json<NumberView>, ApiError> {
+pub async fn show(
+    State(state): State<AppState>,
+    Authed(tenant): Authed,
+    Path(number): Path<String>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Result<Json<NumberView>, ApiError> {
     let number = path_number(&number)?;
-    view(&tenant, number)
+    match query_at(raw.as_deref())? {
+        Some(at) => engine_as_of(&state, &tenant, at)
+            .await?
+            .number(number, at)
+            .map(Json)
+            .ok_or_else(|| unknown(number)),
+        None => view(&tenant, number),
+    }
 }
 
 #[utoipa::path(put, path = "/v1/numbers/{number}", tag = "numbers", request_body = RegisterBody,
