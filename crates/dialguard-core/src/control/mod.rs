@@ -403,7 +403,10 @@ impl Controller {
             let step = (1.0 - self.config.squeeze.clamp(0.0, 1.0)) * scale;
             // The caps stood at `level` when the label came (the squeeze
             // already holds the level they recover to): they now recover
-            // to a little under it.
+            // to a little under it. Several labels in one day compound, as
+            // their squeezes do: each says again that the level was too
+            // much. (Settling them all to the one level their traffic had
+            // labeled more numbers over the grid's weak cells.)
             let level = self.squeeze(at);
             let settle = self.config.settle.clamp(0.0, 1.0) * scale;
             self.settled = Some((at, level * (1.0 - settle)));
