@@ -228,3 +228,30 @@ fn every_dashboard_page_forbids_framing_sniffing_and_outside_loads() {
         assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
     }
 }
+
+#[test]
+fn a_page_as_of_an_earlier_instant_shows_the_tenant_as_it_was_then() {
+    let server = populated();
+    let client = reqwest::blocking::Client::new();
+    let text = |path: &str| {
+        let page = client.get(server.url(path)).send().unwrap();
+        (page.status().as_u16(), page.text().unwrap())
+    };
+    // The T-Mobile label came on 2026-03-10 at noon and started a plan.
+    let (status, before) = text("/numbers/+14155550103?at=2026-03-09T12:00:00Z");
+    assert_eq!(status, 200, "{before}");
+    assert!(
+        !before.contains("Plan #1") && !before.contains("Scam Likely"),
+        "{before}"
+    );
+    let (status, after) = text("/numbers/+14155550103?at=2026-03-11T12:00:00Z");
+    assert_eq!(status, 200, "{after}");
+    assert!(after.contains("Plan #1") && after.contains("Scam Likely"), "{after}");
+    let (status, pool) = text("/?at=2026-03-09T12:00:00Z");
+    assert_eq!(status, 200, "{pool}");
+    assert!(pool.contains("As of 2026-03-09 12:00 UTC"), "{pool}");
+    assert!(pool.contains("0 labeled"), "{pool}");
+    let (status, refused) = text("/?at=last%20tuesday");
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused.contains("RFC 3339"), "{refused}");
+}

@@ -126,7 +126,7 @@ fn view(tenant: &Tenant, number: E164) -> Result<Json<NumberView>, ApiError> {
 }
 
 /// `?at=` on a read, parsed.
-fn query_at(raw: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+pub(crate) fn query_at(raw: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
     form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .find(|(key, _)| key == "at")
         .map(|(_, text)| crate::body::parse_instant(&text).map_err(|why| ApiError::field("at", format!("at {why}"))))
@@ -137,7 +137,7 @@ fn query_at(raw: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
 /// engine rebuilt from the log's events of that instant or before, moved
 /// to it (what it decides on the way is not recorded: a read changes
 /// nothing). A replay of the tenant's log, so dearer than a live read.
-async fn engine_as_of(state: &AppState, tenant: &Tenant, at: Timestamp) -> Result<Engine, ApiError> {
+pub(crate) async fn engine_as_of(state: &AppState, tenant: &Tenant, at: Timestamp) -> Result<Engine, ApiError> {
     let location = state.log.clone();
     let config = state.config.engine.clone();
     let name = tenant.name.clone();

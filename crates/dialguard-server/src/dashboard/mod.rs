@@ -8,12 +8,15 @@
 //! shares; each profile's score against its quarantine limit), the factors
 //! of its scores in plain words, its figures per window, what each
 //! carrier's handsets showed, its remediation plans and its history.
+//!
+//! Both pages take `?at=` (RFC 3339) and show the tenant as of that
+//! instant, by the rule of the API's `?at=` and every command's `--at`.
 
 mod svg;
 
 use std::fmt::Write;
 
-use axum::extract::Path;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{Html, IntoResponse, Response};
@@ -24,7 +27,7 @@ use dialguard_core::risk::{self, Health};
 use dialguard_core::{Carrier, E164, NumberState};
 use jiff::{SignedDuration, Timestamp};
 
-use crate::app::Viewer;
+use crate::app::{AppState, Viewer};
 use crate::body::parse_number;
 use svg::{Chart, Kind, Rule, Series};
 
@@ -88,11 +91,43 @@ fn instant(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// The page's `?at=`: an instant, or the page that says what is wrong.
+fn page_at(raw: Option<&str>) -> Result<Option<Timestamp>, Response> {
+    crate::api::numbers::query_at(raw).map_err(|e| {
+        let body = format!(
+            "<h1>Not an instant</h1><p>{} <a href=\"/\">The pool as of now</a>.</p>",
+            esc(&e.to_string())
+        );
+        (StatusCode::BAD_REQUEST, page("Not an instant", &body)).into_response()
+    })
+}
+
+/// The tenant's engine as of `at` (replayed from the log), or the page that
+/// says it could not be read.
+async fn engine_at(state: &AppState, tenant: &crate::tenant::Tenant, at: Timestamp) -> Result<Engine, Response> {
+    crate::api::numbers::engine_as_of(state, tenant, at).await.map_err(|e| {
+        let body = format!("<h1>Unavailable</h1><p>{}</p>", esc(&e.to_string()));
+        (StatusCode::SERVICE_UNAVAILABLE, page("Unavailable", &body)).into_response()
+    })
+}
+
 /// `GET /`: every number of the tenant, by pool.
-pub async fn pool(Viewer(tenant): Viewer) -> Html<String> {
-    let now = tenant.clock.now();
-    let numbers = tenant.engine.lock().numbers(now);
-    page("Pool", &pool_body(&numbers, now))
+pub async fn pool(State(state): State<AppState>, Viewer(tenant): Viewer, RawQuery(raw): RawQuery) -> Response {
+    let at = match page_at(raw.as_deref()) {
+        Ok(at) => at,
+        Err(page) => return page,
+    };
+    let (numbers, now) = match at {
+        Some(at) => match engine_at(&state, &tenant, at).await {
+            Ok(engine) => (engine.numbers(at), at),
+            Err(page) => return page,
+        },
+        None => {
+            let now = tenant.clock.now();
+            (tenant.engine.lock().numbers(now), now)
+        }
+    };
+    page("Pool", &pool_body(&numbers, now)).into_response()
 }
 
 fn pool_body(numbers: &[NumberSummary], now: Timestamp) -> String {
@@ -297,18 +332,32 @@ fn not_found_page(number: &str) -> Response {
 }
 
 /// `GET /numbers/{number}`.
-pub async fn number(Viewer(tenant): Viewer, Path(text): Path<String>) -> Response {
+pub async fn number(
+    State(state): State<AppState>,
+    Viewer(tenant): Viewer,
+    Path(text): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let Ok(number) = parse_number(&text) else {
         return not_found_page(&text);
     };
-    let now = tenant.clock.now();
-    let (view, history) = {
-        let engine = tenant.engine.lock();
-        let Some(view) = engine.number(number, now) else {
-            return not_found_page(&text);
-        };
-        let history = daily(&engine, number, now);
-        (view, history)
+    let at = match page_at(raw.as_deref()) {
+        Ok(at) => at,
+        Err(page) => return page,
+    };
+    let read = |engine: &Engine, now: Timestamp| {
+        let view = engine.number(number, now)?;
+        Some((view, daily(engine, number, now)))
+    };
+    let found = match at {
+        Some(at) => match engine_at(&state, &tenant, at).await {
+            Ok(engine) => read(&engine, at),
+            Err(page) => return page,
+        },
+        None => read(&tenant.engine.lock(), tenant.clock.now()),
+    };
+    let Some((view, history)) = found else {
+        return not_found_page(&text);
     };
     page(&number.to_string(), &number_body(&view, &history)).into_response()
 }
