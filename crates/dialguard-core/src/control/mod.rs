@@ -379,14 +379,8 @@ impl Controller {
     /// The share of its caps every number keeps at `now` after the recent
     /// labels (1 when none squeezed them).
     pub fn squeeze(&self, now: Timestamp) -> f64 {
-        let recovered = |state: Option<(Timestamp, f64)>, per_day: f64| {
-            state.map_or(1.0, |(at, share)| {
-                let days = (now.as_second() - at.as_second()).max(0) as f64 / 86_400.0;
-                (share + per_day * days).min(1.0)
-            })
-        };
-        let settled = recovered(self.settled, self.config.settle_recovery_per_day);
-        recovered(self.squeezed, self.config.squeeze_recovery_per_day).min(settled)
+        let settled = recovered(self.settled, self.config.settle_recovery_per_day, now);
+        recovered(self.squeezed, self.config.squeeze_recovery_per_day, now).min(settled)
     }
 
     /// A carrier newly labeled `number` at `at`, with these figures, in a
@@ -654,7 +648,14 @@ impl Controller {
                 format!("cap {daily}: the configured ceiling; every learned line is above it"),
             ),
         };
-        let why = if squeeze < 1.0 {
+        let settled = recovered(self.settled, config.settle_recovery_per_day, now);
+        let why = if squeeze < 1.0 && settled <= squeeze {
+            format!(
+                "{why}; held to {:.0} %: labels in the pool came at the caps it had, so it stays under them (given back {:.1} % a day)",
+                squeeze * 100.0,
+                config.settle_recovery_per_day * 100.0
+            )
+        } else if squeeze < 1.0 {
             format!(
                 "{why}; squeezed to {:.0} % after recent labels in the pool",
                 squeeze * 100.0
@@ -672,6 +673,15 @@ impl Controller {
             why,
         }
     }
+}
+
+/// A share that was `share` at an instant and recovers `per_day` a day from
+/// there, as of `now` (1 when nothing set it).
+fn recovered(state: Option<(Timestamp, f64)>, per_day: f64, now: Timestamp) -> f64 {
+    state.map_or(1.0, |(at, share)| {
+        let days = (now.as_second() - at.as_second()).max(0) as f64 / 86_400.0;
+        (share + per_day * days).min(1.0)
+    })
 }
 
 /// The prior for one metric from a carrier's profile (or the shipped

@@ -277,6 +277,16 @@ fn a_pool_labeled_again_and_again_settles_below_the_level_its_labels_came_at() {
     c.label(number(), Carrier::Att, days(10), &busy, 20);
     assert!(c.squeeze(days(25)) <= before * 0.9 + 0.08, "{}", c.squeeze(days(25)));
     assert!(c.squeeze(days(25)) < before);
+    // The cap says which holds it.
+    c.refresh();
+    let quiet = figures(&[(Metric::Calls24h, 0.0)]);
+    let why = c.steer(number(), &quiet, days(25), 30, 150).why;
+    assert!(why.contains("labels in the pool came at the caps it had"), "{why}");
+    let why = c.steer(number(), &quiet, days(10), 30, 150).why;
+    assert!(
+        why.contains("squeezed to"),
+        "just after the label the squeeze holds it: {why}"
+    );
     // Quiet months give everything back.
     assert_eq!(c.squeeze(days(120)), 1.0);
     // Without settling, the squeeze alone climbs back to the full caps.
