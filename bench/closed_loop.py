@@ -48,6 +48,9 @@ def serve(directory):
         text=True,
     )
     first = server.stdout.readline().strip()
+    if "listening on " not in first:
+        server.kill()
+        sys.exit(f"dialguard serve did not start on {db} (it printed {first!r}): run it by hand to see why")
     return server, first.split("listening on ", 1)[1]
 
 
