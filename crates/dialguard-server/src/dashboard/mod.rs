@@ -91,36 +91,40 @@ fn instant(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// The page's `?at=`: an instant, or the page that says what is wrong.
-fn page_at(raw: Option<&str>) -> Result<Option<Timestamp>, Response> {
-    crate::api::numbers::query_at(raw).map_err(|e| {
-        let body = format!(
-            "<h1>Not an instant</h1><p>{} <a href=\"/\">The pool as of now</a>.</p>",
-            esc(&e.to_string())
-        );
-        (StatusCode::BAD_REQUEST, page("Not an instant", &body)).into_response()
-    })
+/// A page that says what went wrong, with its status.
+fn problem(status: StatusCode, title: &str, message: &str) -> Response {
+    let body = format!(
+        "<h1>{}</h1><p>{} <a href=\"/\">The pool as of now</a>.</p>",
+        esc(title),
+        esc(message)
+    );
+    (status, page(title, &body)).into_response()
+}
+
+/// The page's `?at=`, or the page that says what is wrong with it.
+fn page_at(raw: Option<&str>) -> Result<Option<Timestamp>, Box<Response>> {
+    crate::api::numbers::query_at(raw)
+        .map_err(|e| Box::new(problem(StatusCode::BAD_REQUEST, "Not an instant", &e.to_string())))
 }
 
 /// The tenant's engine as of `at` (replayed from the log), or the page that
 /// says it could not be read.
-async fn engine_at(state: &AppState, tenant: &crate::tenant::Tenant, at: Timestamp) -> Result<Engine, Response> {
-    crate::api::numbers::engine_as_of(state, tenant, at).await.map_err(|e| {
-        let body = format!("<h1>Unavailable</h1><p>{}</p>", esc(&e.to_string()));
-        (StatusCode::SERVICE_UNAVAILABLE, page("Unavailable", &body)).into_response()
-    })
+async fn engine_at(state: &AppState, tenant: &crate::tenant::Tenant, at: Timestamp) -> Result<Engine, Box<Response>> {
+    crate::api::numbers::engine_as_of(state, tenant, at)
+        .await
+        .map_err(|e| Box::new(problem(StatusCode::SERVICE_UNAVAILABLE, "Unavailable", &e.to_string())))
 }
 
 /// `GET /`: every number of the tenant, by pool.
 pub async fn pool(State(state): State<AppState>, Viewer(tenant): Viewer, RawQuery(raw): RawQuery) -> Response {
     let at = match page_at(raw.as_deref()) {
         Ok(at) => at,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let (numbers, now) = match at {
         Some(at) => match engine_at(&state, &tenant, at).await {
             Ok(engine) => (engine.numbers(at), at),
-            Err(page) => return page,
+            Err(page) => return *page,
         },
         None => {
             let now = tenant.clock.now();
@@ -343,7 +347,7 @@ pub async fn number(
     };
     let at = match page_at(raw.as_deref()) {
         Ok(at) => at,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let read = |engine: &Engine, now: Timestamp| {
         let view = engine.number(number, now)?;
@@ -352,7 +356,7 @@ pub async fn number(
     let found = match at {
         Some(at) => match engine_at(&state, &tenant, at).await {
             Ok(engine) => read(&engine, at),
-            Err(page) => return page,
+            Err(page) => return *page,
         },
         None => read(&tenant.engine.lock(), tenant.clock.now()),
     };
