@@ -251,6 +251,12 @@ fn a_page_as_of_an_earlier_instant_shows_the_tenant_as_it_was_then() {
     assert_eq!(status, 200, "{pool}");
     assert!(pool.contains("As of 2026-03-09 12:00 UTC"), "{pool}");
     assert!(pool.contains("0 labeled"), "{pool}");
+    assert!(
+        pool.contains("href=\"/numbers/+14155550103?at=2026-03-09T12:00:00Z\""),
+        "a number's link keeps the instant: {pool}"
+    );
+    let (_, now) = text("/");
+    assert!(now.contains("href=\"/numbers/+14155550103\""), "{now}");
     let (status, refused) = text("/?at=last%20tuesday");
     assert_eq!(status, 400, "{refused}");
     assert!(refused.contains("RFC 3339"), "{refused}");

@@ -79,8 +79,11 @@ fn state_badge(state: NumberState) -> String {
     format!(r#"<span class="badge state {0}">{0}</span>"#, state.as_str())
 }
 
-fn number_link(number: E164) -> String {
-    format!(r#"<a class="number" href="/numbers/{number}">{number}</a>"#)
+/// A link to the number's page; on a page as of an instant (`as_of`), to
+/// its page as of the same instant.
+fn number_link(number: E164, as_of: Option<Timestamp>) -> String {
+    let at = as_of.map(|t| format!("?at={t}")).unwrap_or_default();
+    format!(r#"<a class="number" href="/numbers/{number}{at}">{number}</a>"#)
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -131,10 +134,10 @@ pub async fn pool(State(state): State<AppState>, Viewer(tenant): Viewer, RawQuer
             (tenant.engine.lock().numbers(now), now)
         }
     };
-    page("Pool", &pool_body(&numbers, now)).into_response()
+    page("Pool", &pool_body(&numbers, now, at)).into_response()
 }
 
-fn pool_body(numbers: &[NumberSummary], now: Timestamp) -> String {
+fn pool_body(numbers: &[NumberSummary], now: Timestamp, as_of: Option<Timestamp>) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -183,7 +186,7 @@ fn pool_body(numbers: &[NumberSummary], now: Timestamp) -> String {
                 out,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td>\
                  <td><span class=\"meter{}\"><i style=\"width:{:.0}%\"></i></span>{} / {}</td><td>{}</td></tr>",
-                number_link(n.number),
+                number_link(n.number, as_of),
                 state_badge(n.state),
                 health_badge(n.health),
                 n.risk,
@@ -677,7 +680,7 @@ mod tests {
 
     #[test]
     fn an_empty_pool_says_how_to_add_a_number() {
-        let body = pool_body(&[], "2026-03-02T09:00:00Z".parse().unwrap());
+        let body = pool_body(&[], "2026-03-02T09:00:00Z".parse().unwrap(), None);
         assert!(body.contains("No numbers yet"), "{body}");
         assert!(body.contains("PUT /v1/numbers/+14155550100"));
     }
