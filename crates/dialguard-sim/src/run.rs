@@ -431,7 +431,7 @@ impl<'a> Campaign<'a> {
         }
         let end = start + minutes * 60;
         self.deliver_until(end);
-        self.dialer.tick(end);
+        self.dialer.flush(end);
         if let Some(why) = self.dialer.failure() {
             return Err(SimError::Remote(why));
         }

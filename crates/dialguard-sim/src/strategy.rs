@@ -300,17 +300,24 @@ impl Dialer {
         }
     }
 
+    /// Sends what a remote guard still holds back.
+    pub fn flush(&mut self, now: i64) {
+        if let Dialer::Remote(remoted) = self
+            && remoted.failure.is_none()
+        {
+            let sent = remoted.remote.tick(timestamp(now));
+            remoted.check(sent);
+        }
+    }
+
     /// Moves the strategy's time to `now`; returns the events it derived
     /// (already applied to itself).
     pub fn tick(&mut self, now: i64) -> Vec<Event> {
         match self {
             Dialer::Dialguard(guarded) => guarded.engine.tick(timestamp(now)),
             // The remote guard derives and keeps its own state changes.
-            Dialer::Remote(remoted) => {
-                if remoted.failure.is_none() {
-                    let sent = remoted.remote.tick(timestamp(now));
-                    remoted.check(sent);
-                }
+            Dialer::Remote(_) => {
+                self.flush(now);
                 Vec::new()
             }
             _ => Vec::new(),

@@ -199,9 +199,11 @@ fn dialguard_breaks_no_law_and_is_labeled_less_than_round_robin() {
 }
 
 /// A guard over a wire that has no number for anyone who does not know the
-/// business, and counts what it is asked and told.
+/// business, and counts what it is asked and told; or, `down`, one whose
+/// every question fails.
 #[derive(Default)]
 struct Exhausted {
+    down: bool,
     asked: std::sync::Arc<std::sync::Mutex<(u64, u64, u64)>>,
 }
 
@@ -221,6 +223,9 @@ impl dialguard_sim::RemoteGuard for Exhausted {
         request: &dialguard_core::guard::DecideRequest,
         _: jiff::Timestamp,
     ) -> Result<dialguard_core::guard::Decision, String> {
+        if self.down {
+            return Err("connection refused".into());
+        }
         let mut asked = self.asked.lock().unwrap();
         if request.known_contact {
             asked.1 += 1;
@@ -260,25 +265,10 @@ fn a_dialer_told_the_pool_is_exhausted_asks_only_for_known_contacts_until_the_ne
     );
 
     // A wire that fails stops the run with its words.
-    struct Down;
-    impl dialguard_sim::RemoteGuard for Down {
-        fn register(&mut self, _: &str, _: &[dialguard_core::E164], _: jiff::Timestamp) -> Result<(), String> {
-            Ok(())
-        }
-        fn observe(&mut self, _: &Event) -> Result<(), String> {
-            Ok(())
-        }
-        fn decide(
-            &mut self,
-            _: &dialguard_core::guard::DecideRequest,
-            _: jiff::Timestamp,
-        ) -> Result<dialguard_core::guard::Decision, String> {
-            Err("connection refused".into())
-        }
-        fn tick(&mut self, _: jiff::Timestamp) -> Result<(), String> {
-            Ok(())
-        }
-    }
-    let err = sim.run_remote(Box::new(Down), &|_| {}).unwrap_err();
+    let down = Exhausted {
+        down: true,
+        ..Exhausted::default()
+    };
+    let err = sim.run_remote(Box::new(down), &|_| {}).unwrap_err();
     assert!(err.to_string().contains("connection refused"), "{err}");
 }

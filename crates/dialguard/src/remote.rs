@@ -166,44 +166,44 @@ impl RemoteGuard for HttpGuard {
     }
 
     fn observe(&mut self, event: &Event) -> Result<(), String> {
-        match event {
+        let (path, body) = match event {
             Event::Call(call) => {
                 self.calls.push(call_body(call));
                 if self.calls.len() >= CALLS_PER_POST {
                     self.flush()?;
                 }
+                return Ok(());
             }
-            Event::Complaint(complaint) => {
-                self.flush()?;
-                let body = json!({
+            Event::Complaint(complaint) => (
+                "/v1/complaints",
+                json!({
                     "number": complaint.number.to_string(),
                     "at": complaint.at.to_string(),
                     "source": complaint.source,
                     "id": complaint.source_id,
-                });
-                self.post("/v1/complaints", &body)?;
-            }
-            Event::OptOut(opt_out) => {
-                self.flush()?;
-                let body = json!({ "to": opt_out.to.to_string(), "at": opt_out.at.to_string() });
-                self.post("/v1/optouts", &body)?;
-            }
-            Event::Label(label) => {
-                self.flush()?;
-                let body = json!({
+                }),
+            ),
+            Event::OptOut(opt_out) => (
+                "/v1/optouts",
+                json!({ "to": opt_out.to.to_string(), "at": opt_out.at.to_string() }),
+            ),
+            Event::Label(label) => (
+                "/v1/labels",
+                json!({
                     "number": label.number.to_string(),
                     "carrier": label.carrier.as_str(),
                     "label": label.label,
                     "at": label.at.to_string(),
                     "source": label.source,
-                });
-                self.post("/v1/labels", &body)?;
-            }
+                }),
+            ),
             // The server derives its own state changes; the rest is not
             // something a dialer or a feed sends.
-            _ => {}
-        }
-        Ok(())
+            _ => return Ok(()),
+        };
+        // The call records that ended before it reach the server first.
+        self.flush()?;
+        self.post(path, &body).map(drop)
     }
 
     fn decide(&mut self, request: &DecideRequest, at: Timestamp) -> Result<Decision, String> {

@@ -51,6 +51,24 @@ fn registered(dir: &Path) -> std::path::PathBuf {
     db
 }
 
+/// [`registered`], and AT&T's handsets seen showing `N` as "Spam Likely"
+/// on Friday 2025-06-27 at 16:00 UTC.
+fn labeled(dir: &Path) -> std::path::PathBuf {
+    let db = registered(dir);
+    ok(dialguard(&db).args([
+        "labels",
+        "add",
+        N,
+        "--carrier",
+        "att",
+        "--label",
+        "Spam Likely",
+        "--at",
+        "2025-06-27T16:00:00Z",
+    ]));
+    db
+}
+
 const BUSINESS: &str = r#"
 legal_name = "Acme Dental Group LLC"
 website = "https://acme-dental.example"
@@ -209,19 +227,8 @@ fn set_state_refuses_bad_input_with_what_to_do() {
 #[test]
 fn a_label_opens_a_dispute_calendar_that_records_progress() {
     let dir = tempfile::tempdir().unwrap();
-    let db = registered(dir.path());
     // Seen on Friday 2025-06-27 in New York.
-    ok(dialguard(&db).args([
-        "labels",
-        "add",
-        N,
-        "--carrier",
-        "att",
-        "--label",
-        "Spam Likely",
-        "--at",
-        "2025-06-27T16:00:00Z",
-    ]));
+    let db = labeled(dir.path());
     let listed = json(dialguard(&db).args(["disputes", "list", "--at", "2025-06-27T17:00:00Z", "--format", "json"]));
     let steps = listed["steps"].as_array().unwrap();
     let plan: Vec<(&str, &str, &str)> = steps
@@ -352,18 +359,7 @@ fn the_package_and_the_exports_are_written_from_the_log() {
 #[test]
 fn a_question_as_of_an_instant_is_answered_from_what_had_happened_by_then() {
     let dir = tempfile::tempdir().unwrap();
-    let db = registered(dir.path());
-    ok(dialguard(&db).args([
-        "labels",
-        "add",
-        N,
-        "--carrier",
-        "att",
-        "--label",
-        "Spam Likely",
-        "--at",
-        "2025-06-27T16:00:00Z",
-    ]));
+    let db = labeled(dir.path());
     let state = |at: &str| {
         let list = json(dialguard(&db).args(["numbers", "list", "--at", at, "--format", "json"]));
         let row = list["numbers"]
