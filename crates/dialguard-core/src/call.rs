@@ -27,6 +27,8 @@ pub enum Source {
     Telnyx,
     Generic,
     Api,
+    /// A SIP proxy's own accounting (`POST /v1/acc/kamailio`).
+    Kamailio,
     Simulator,
 }
 
@@ -39,6 +41,7 @@ impl Source {
             Source::Telnyx => "telnyx",
             Source::Generic => "generic",
             Source::Api => "api",
+            Source::Kamailio => "kamailio",
             Source::Simulator => "simulator",
         }
     }

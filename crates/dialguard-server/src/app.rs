@@ -89,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/numbers/{number}/state", post(api::numbers::change_state))
         .route("/v1/numbers/{number}/disputes", post(api::numbers::update_dispute))
         .route("/v1/calls", post(api::calls::ingest))
+        .route("/v1/acc/kamailio", post(api::kamailio::acc))
         .route("/v1/complaints", post(api::events::complaints))
         .route("/v1/optouts", post(api::events::optouts))
         .route("/v1/consents", post(api::events::consents))

@@ -29,6 +29,7 @@ use crate::{api, app, error, webhooks};
         api::numbers::change_state,
         api::numbers::update_dispute,
         api::calls::ingest,
+        api::kamailio::acc,
         api::events::complaints,
         api::events::optouts,
         api::events::consents,

@@ -34,7 +34,7 @@ fn decisions_have_exactly_the_contract_shapes() {
     ));
     assert_eq!(
         busy,
-        json!({"decision": "deny", "reason": "pool_exhausted", "retry_at": "2026-03-02T15:00:20Z"})
+        json!({"decision": "deny", "reason": "pool_exhausted", "retry_at": "2026-03-02T15:00:20Z", "retry_after": 20})
     );
     let cases = [
         (
@@ -738,6 +738,33 @@ fn a_signed_telnyx_hangup_is_recorded_and_other_events_are_acknowledged() {
 }
 
 #[test]
+fn a_proxys_accounting_record_lands_once_and_a_dead_number_it_reports_is_not_called_again() {
+    let server = TestServer::with(config(""), ClockMode::Event);
+    register(&server, "+14155550100", "sales");
+    // 2026-03-02T15:00:00Z, as Kamailio's $TV(Sn) prints it.
+    let dead = json!({"callid": "8f2c41@10.0.0.7", "src_user": "+14155550100", "dst_user": "+12125550123",
+        "invite_time": "1772463600.125000", "end_time": "1772463601.500000",
+        "sip_code": 404, "sip_reason": "Not Found"});
+    assert_eq!(
+        json(server.post("/v1/acc/kamailio", &dead)),
+        (200, json!({"accepted": 1, "duplicates": 0}))
+    );
+    assert_eq!(
+        json(server.post("/v1/acc/kamailio", &dead)),
+        (200, json!({"accepted": 0, "duplicates": 1}))
+    );
+    let (_, decision) = json(server.post(
+        "/v1/decide",
+        &json!({"pool": "sales", "to": "+12125550123", "at": "2026-03-02T15:05:00Z"}),
+    ));
+    assert_eq!(decision["reason"], "destination_invalid", "{decision}");
+    let mut broken = dead.clone();
+    broken["end_time"] = json!("soon");
+    let (status, body) = json(server.post("/v1/acc/kamailio", &broken));
+    assert_eq!((status, body["field"].as_str()), (400, Some("end_time")), "{body}");
+}
+
+#[test]
 fn metrics_count_decisions_and_ingest_and_never_name_a_number() {
     let server = TestServer::start();
     register(&server, "+14155550100", "sales");
@@ -791,6 +818,7 @@ fn the_openapi_document_describes_every_contract_endpoint() {
         ("/v1/numbers", "get"),
         ("/v1/decide", "post"),
         ("/v1/calls", "post"),
+        ("/v1/acc/kamailio", "post"),
         ("/v1/complaints", "post"),
         ("/v1/optouts", "post"),
         ("/v1/consents", "post"),

@@ -44,6 +44,7 @@ codes!(Source, source_code, source_from_code {
     Generic = 5,
     Api = 6,
     Simulator = 7,
+    Kamailio = 8,
 });
 
 codes!(Direction, direction_code, direction_from_code {

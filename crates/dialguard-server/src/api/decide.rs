@@ -77,6 +77,9 @@ pub struct DecisionBody {
     pub reason: Option<String>,
     /// With some denials: the earliest instant the same request could be allowed.
     pub retry_at: Option<String>,
+    /// With `retry_at`: whole seconds from the decision to it, rounded up (a SIP
+    /// proxy's `Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 #[utoipa::path(post, path = "/v1/decide", tag = "guard", request_body = DecideBody,
@@ -162,7 +165,7 @@ pub async fn decide(
                             ),
                         ));
                     }
-                    let mut response = Json(decision.clone()).into_response();
+                    let mut response = answer(decision, now);
                     response
                         .headers_mut()
                         .insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
@@ -188,7 +191,23 @@ pub async fn decide(
         }
     };
     state.metrics.decision(&decision);
-    Ok(Json(decision).into_response())
+    Ok(answer(&decision, now))
+}
+
+/// The decision as the contract writes it, with `retry_after` beside a
+/// `retry_at`.
+fn answer(decision: &Decision, now: jiff::Timestamp) -> Response {
+    let Decision::Deny {
+        retry_at: Some(retry_at),
+        ..
+    } = decision
+    else {
+        return Json(decision).into_response();
+    };
+    let mut value = serde_json::to_value(decision).unwrap_or_default();
+    let millis = retry_at.as_millisecond().saturating_sub(now.as_millisecond()).max(0) as u64;
+    value["retry_after"] = serde_json::json!(millis.div_ceil(1000));
+    Json(value).into_response()
 }
 
 /// The `Idempotency-Key` header, when sent: 1-255 visible ASCII characters.

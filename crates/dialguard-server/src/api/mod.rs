@@ -3,6 +3,7 @@
 pub mod calls;
 pub mod decide;
 pub mod events;
+pub mod kamailio;
 pub mod numbers;
 
 use axum::extract::State;

@@ -1,0 +1,323 @@
+//! dialguard in a real dial path: `integrations/kamailio/run.sh` starts
+//! dialguard, Kamailio with the shipped `kamailio.cfg`, and SIPp as the
+//! dialer and the carrier, and runs a campaign over loopback. This test reads
+//! what each side logged.
+//!
+//! The campaign runs at a fixed instant (libfaketime shifts every process's
+//! clock by the same offset): a Tuesday at 11:00 in New York, 06:00 in
+//! Honolulu, so one call is outside its called party's hours whatever the
+//! hour of the run.
+//!
+//! Needs kamailio (with its utils, json and secsipid modules), sip-tester,
+//! faketime, curl and openssl; `.ci/run` installs them. Without them the test
+//! fails saying so, unless DIALGUARD_SKIP_SIP is set.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{TcpListener, UdpSocket};
+use std::path::Path;
+use std::process::Command;
+
+use base64::Engine as _;
+use p256::ecdsa::signature::Verifier;
+use p256::ecdsa::{Signature, VerifyingKey};
+use p256::pkcs8::DecodePublicKey;
+use serde_json::Value;
+
+/// The instant the campaign runs at.
+const AT: &str = "2027-03-02T16:00:00Z";
+const POOL: [&str; 3] = ["+14155550100", "+14155550101", "+14155550666"];
+const LABELED: &str = "+14155550666";
+const DEAD: &str = "+12122000404";
+const OPTED_OUT: &str = "+12122000999";
+const HONOLULU: &str = "+18082001234";
+/// The source code of Kamailio's records in the log (`dialguard-store`'s codec).
+const SOURCE_KAMAILIO: i64 = 8;
+
+fn tools_missing() -> Vec<&'static str> {
+    ["kamailio", "sipp", "faketime", "curl", "openssl"]
+        .into_iter()
+        .filter(|tool| {
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!("command -v {tool}"))
+                .output()
+                .map_or(true, |o| !o.status.success())
+        })
+        .collect()
+}
+
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn free_tcp_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// One SIP message of a SIPp message log: its first line and its headers.
+struct Message {
+    first: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Message {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The user part of the URI in a From or To header.
+    fn user(&self, name: &str) -> String {
+        let value = self.header(name).unwrap_or_default();
+        let start = value.find("sip:").map_or(0, |i| i + 4);
+        value[start..].split('@').next().unwrap_or_default().to_owned()
+    }
+}
+
+fn messages(log: &Path) -> Vec<Message> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.split("\n-----------------------------------------------")
+        .filter_map(|block| {
+            let mut lines = block
+                .lines()
+                .skip_while(|l| !l.starts_with("UDP message"))
+                .skip(1)
+                .skip_while(|l| l.trim().is_empty());
+            let first = lines.next()?.trim().to_owned();
+            let headers = lines
+                .take_while(|l| !l.trim().is_empty())
+                .filter_map(|l| l.split_once(':'))
+                .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+                .collect();
+            Some(Message { first, headers })
+        })
+        .collect()
+}
+
+/// The first INVITE each call sent, by Call-ID.
+fn invites(log: &Path) -> BTreeMap<String, Message> {
+    let mut out = BTreeMap::new();
+    for m in messages(log).into_iter().filter(|m| m.first.starts_with("INVITE ")) {
+        let id = m.header("Call-ID").unwrap().to_owned();
+        out.entry(id).or_insert(m);
+    }
+    out
+}
+
+/// Checks a SHAKEN PASSporT with the signer's public key; returns its claims.
+fn verify_identity(identity: &str, key: &VerifyingKey) -> Result<Value, String> {
+    let token = identity.split(';').next().unwrap_or_default().trim();
+    let parts: Vec<&str> = token.split('.').collect();
+    let [header, claims, signature] = parts[..] else {
+        return Err(format!("not a compact JWS: {token}"));
+    };
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header: Value =
+        serde_json::from_slice(&b64.decode(header).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    if header["alg"] != "ES256" || header["ppt"] != "shaken" || header["typ"] != "passport" {
+        return Err(format!("header {header}"));
+    }
+    let signature =
+        Signature::from_slice(&b64.decode(signature).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let signed = &token[..token.rfind('.').unwrap()];
+    key.verify(signed.as_bytes(), &signature)
+        .map_err(|e| format!("signature: {e}"))?;
+    serde_json::from_slice(&b64.decode(claims).map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+}
+
+#[test]
+fn kamailio_asks_dialguard_before_every_call_and_reports_every_call_back() {
+    let missing = tools_missing();
+    if !missing.is_empty() {
+        if std::env::var_os("DIALGUARD_SKIP_SIP").is_some() {
+            eprintln!("skipped: {} missing and DIALGUARD_SKIP_SIP is set", missing.join(", "));
+            return;
+        }
+        panic!(
+            "{} missing: apt-get install -y kamailio kamailio-utils-modules kamailio-json-modules \
+             kamailio-secsipid-modules sip-tester faketime curl openssl (or set DIALGUARD_SKIP_SIP=1)",
+            missing.join(", ")
+        );
+    }
+    let work = tempfile::tempdir().unwrap();
+    let at: jiff::Timestamp = AT.parse().unwrap();
+    let offset = at.as_second() - jiff::Timestamp::now().as_second();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let bin = env!("CARGO_BIN_EXE_dialguard");
+    let run = Command::new("faketime")
+        .arg("-f")
+        .arg(format!("{offset:+}s"))
+        .arg(repo.join("integrations/kamailio/run.sh"))
+        .env("DIALGUARD_BIN", bin)
+        .env("WORK", work.path())
+        .env("CALLS", "200")
+        .env("RATE", "40")
+        .env("DIALGUARD_PORT", free_tcp_port().to_string())
+        .env("SIP_PORT", free_udp_port().to_string())
+        .env("DIALER_PORT", free_udp_port().to_string())
+        .env("CARRIER_PORT", free_udp_port().to_string())
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        .output()
+        .unwrap();
+    let log = |name: &str| std::fs::read_to_string(work.path().join(name)).unwrap_or_default();
+    let context = format!(
+        "run.sh: {}\n{}\nkamailio.log (tail):\n{}\ndialguard.log:\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+        log("kamailio.log")
+            .lines()
+            .rev()
+            .take(30)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        log("dialguard.log")
+    );
+    assert!(run.status.success(), "{context}");
+
+    // The campaign, line by line: SIPp's call N dials line N.
+    let campaign: Vec<String> = log("campaign.csv")
+        .lines()
+        .skip(1)
+        .map(|l| l.split(';').next().unwrap().to_owned())
+        .collect();
+    let line_of = |call_id: &str| -> usize { call_id.split('-').next().unwrap().parse::<usize>().unwrap() - 1 };
+    // What the dialer was told, per call: final answer, dialguard's reason, Retry-After.
+    let told: BTreeMap<String, (String, String, String)> = log("dialer-calls.tsv")
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            let get = |i: usize| f.get(i).copied().unwrap_or_default().to_owned();
+            (campaign[line_of(f[0])].clone() + "#" + f[0], (get(1), get(2), get(3)))
+        })
+        .collect();
+    assert_eq!(told.len(), campaign.len(), "every call got a final answer\n{context}");
+    let answers_for = |to: &str| -> Vec<&(String, String, String)> {
+        told.iter()
+            .filter(|(k, _)| k.split('#').next() == Some(to))
+            .map(|(_, v)| v)
+            .collect()
+    };
+    let carrier = invites(&work.path().join("carrier-messages.log"));
+    let carrier_saw = |to: &str| {
+        carrier
+            .values()
+            .filter(|m| m.first.contains(&format!("sip:{to}@")))
+            .count()
+    };
+
+    // An opted-out person is refused before the carrier hears of the call.
+    let opted = answers_for(OPTED_OUT);
+    assert_eq!(opted.len(), 1);
+    assert!(
+        opted[0].0.starts_with("SIP/2.0 403") && opted[0].1 == "opted_out",
+        "{opted:?}"
+    );
+    assert_eq!(carrier_saw(OPTED_OUT), 0);
+
+    // 06:00 in Honolulu: a 480 that says when to try again.
+    let early = answers_for(HONOLULU);
+    assert!(
+        early[0].0.starts_with("SIP/2.0 480") && early[0].1 == "outside_calling_hours",
+        "{early:?}"
+    );
+    let retry_after: u64 = early[0].2.parse().expect("a Retry-After in seconds");
+    assert!(
+        (7_000..=7_200).contains(&retry_after),
+        "08:00 is two hours away: {retry_after}"
+    );
+    assert_eq!(carrier_saw(HONOLULU), 0);
+
+    // The dead number: the carrier's 404 once, then dialguard refuses it.
+    let mut dead = answers_for(DEAD);
+    dead.sort();
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    assert!(
+        dead.iter().any(|d| d.0.starts_with("SIP/2.0 404") && d.1.is_empty()),
+        "{dead:?}"
+    );
+    assert!(
+        dead.iter()
+            .any(|d| d.0.starts_with("SIP/2.0 403") && d.1 == "destination_invalid"),
+        "{dead:?}"
+    );
+    assert_eq!(carrier_saw(DEAD), 1);
+
+    // Every call that left carried a pool number, in From and
+    // P-Asserted-Identity, signed in an Identity header that verifies.
+    let key = VerifyingKey::from_public_key_pem(&log("stir-pub.pem")).unwrap();
+    assert!(
+        carrier.len() > 100,
+        "{} calls reached the carrier\n{context}",
+        carrier.len()
+    );
+    for (id, invite) in &carrier {
+        let from = invite.user("From");
+        assert!(POOL.contains(&from.as_str()), "{id}: From {from}");
+        assert_eq!(invite.user("P-Asserted-Identity"), from, "{id}");
+        let identity = invite
+            .header("Identity")
+            .unwrap_or_else(|| panic!("{id} left unsigned"));
+        let claims = verify_identity(identity, &key).unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(claims["attest"], "A", "{id}");
+        assert_eq!(claims["orig"]["tn"], from.trim_start_matches('+'), "{id}");
+        assert_eq!(
+            claims["dest"]["tn"][0],
+            invite.user("To").trim_start_matches('+'),
+            "{id}"
+        );
+    }
+
+    // The carrier refused every call from the number it labels, as 603+;
+    // dialguard stopped using it.
+    let from_labeled = carrier.values().filter(|m| m.user("From") == LABELED).count();
+    assert!(from_labeled > 0);
+    let list = Command::new("faketime")
+        .arg("-f")
+        .arg(format!("{offset:+}s"))
+        .arg(bin)
+        .args(["numbers", "list", "--format", "json", "--db"])
+        .arg(work.path().join("dialguard.db"))
+        .arg("--config")
+        .arg(work.path().join("dialguard.toml"))
+        .output()
+        .unwrap();
+    let numbers: Value = serde_json::from_slice(&list.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&list.stderr)));
+    let state_of = |n: &str| {
+        numbers
+            .as_array()
+            .or_else(|| numbers["numbers"].as_array())
+            .unwrap()
+            .iter()
+            .find(|x| x["number"] == n)
+            .map(|x| x["state"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert!(
+        matches!(state_of(LABELED).as_str(), "quarantined" | "resting"),
+        "{numbers}"
+    );
+    assert_eq!(state_of(POOL[0]), state_of(POOL[1]));
+    assert!(
+        !matches!(state_of(POOL[0]).as_str(), "quarantined" | "resting"),
+        "{numbers}"
+    );
+
+    // Every call the carrier saw is in dialguard's log exactly once, and
+    // nothing else came from the proxy.
+    let db = rusqlite::Connection::open(work.path().join("dialguard.db")).unwrap();
+    let mut counted = db
+        .prepare("SELECT source_id, COUNT(*) FROM calls WHERE source = ?1 GROUP BY source_id")
+        .unwrap();
+    let logged: BTreeMap<String, i64> = counted
+        .query_map([SOURCE_KAMAILIO], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(logged.values().all(|&n| n == 1), "{logged:?}");
+    let seen: BTreeSet<&String> = carrier.keys().collect();
+    let recorded: BTreeSet<&String> = logged.keys().collect();
+    assert_eq!(seen, recorded, "the carrier's calls and dialguard's records differ");
+}
