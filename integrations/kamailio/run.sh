@@ -20,6 +20,9 @@
 #   CALLS           campaign lines (default 200); RATE calls a second (20)
 #   WITH_STIR       1 (default) signs every allowed call with a test
 #                   certificate made here; 0 does not
+#   GUARD           on (default); off leaves dialguard unstarted, to see the
+#                   proxy's failure policy: fail closed (503, no call
+#                   placed), or with FAIL_OPEN=1 place the call unchecked
 #   DIALGUARD_PORT, SIP_PORT, DIALER_PORT, CARRIER_PORT
 #                   loopback ports (18080, 5060, 5070, 5080)
 set -euo pipefail
@@ -30,6 +33,8 @@ repo="$(cd "$here/../.." && pwd)"
 CALLS="${CALLS:-200}"
 RATE="${RATE:-20}"
 WITH_STIR="${WITH_STIR:-1}"
+GUARD="${GUARD:-on}"
+FAIL_OPEN="${FAIL_OPEN:-0}"
 DIALGUARD_PORT="${DIALGUARD_PORT:-18080}"
 SIP_PORT="${SIP_PORT:-5060}"
 DIALER_PORT="${DIALER_PORT:-5070}"
@@ -82,29 +87,31 @@ pacing_seconds = 0
 hourly_cap = 1000
 daily_cap = 1000
 EOF
-"$DIALGUARD_BIN" serve --db "$WORK/dialguard.db" --config "$WORK/dialguard.toml" \
-    --listen "127.0.0.1:$DIALGUARD_PORT" >"$WORK/dialguard.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do
-    curl -fsS "$api/healthz" >/dev/null 2>&1 && break
-    sleep 0.1
-done
-curl -fsS "$api/healthz" >/dev/null || {
-    say "run.sh: dialguard did not start; its log:"
-    cat "$WORK/dialguard.log" >&2
-    exit 1
-}
-
-# The pool. The carrier labels ...0666: every call it presents is refused.
-pool=(+14155550100 +14155550101 +14155550666)
-for number in "${pool[@]}"; do
-    curl -fsS -X PUT "$api/v1/numbers/$number" -H 'content-type: application/json' \
-        -d '{"pool": "outbound", "state": "active", "acquired_at": "2025-01-06T00:00:00Z"}' >/dev/null
-done
-now="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 opted_out=+12122000999
-curl -fsS -X POST "$api/v1/optouts" -H 'content-type: application/json' \
-    -d "{\"to\": \"$opted_out\", \"at\": \"$now\"}" >/dev/null
+if [[ "$GUARD" == on ]]; then
+    "$DIALGUARD_BIN" serve --db "$WORK/dialguard.db" --config "$WORK/dialguard.toml" \
+        --listen "127.0.0.1:$DIALGUARD_PORT" >"$WORK/dialguard.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 100); do
+        curl -fsS "$api/healthz" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    curl -fsS "$api/healthz" >/dev/null || {
+        say "run.sh: dialguard did not start; its log:"
+        cat "$WORK/dialguard.log" >&2
+        exit 1
+    }
+
+    # The pool. The carrier labels ...0666: every call it presents is refused.
+    pool=(+14155550100 +14155550101 +14155550666)
+    for number in "${pool[@]}"; do
+        curl -fsS -X PUT "$api/v1/numbers/$number" -H 'content-type: application/json' \
+            -d '{"pool": "outbound", "state": "active", "acquired_at": "2025-01-06T00:00:00Z"}' >/dev/null
+    done
+    now="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    curl -fsS -X POST "$api/v1/optouts" -H 'content-type: application/json' \
+        -d "{\"to\": \"$opted_out\", \"at\": \"$now\"}" >/dev/null
+fi
 
 # The campaign: New York numbers, with a dead one called twice, a busy one,
 # one that rings out, one that opted out, and one in Honolulu (asked for at
@@ -132,6 +139,9 @@ site="$WORK/dialguard-site.cfg"
     echo "#!substdef \"!DIALGUARD_URL!$api!g\""
     echo "#!substdef \"!TRUNK_URI!sip:127.0.0.1:$CARRIER_PORT!g\""
 } >"$site"
+if [[ "$FAIL_OPEN" == 1 ]]; then
+    echo "#!define FAIL_OPEN" >>"$site"
+fi
 if [[ "$WITH_STIR" == 1 ]]; then
     openssl ecparam -name prime256v1 -genkey -noout -out "$WORK/stir-key.pem" 2>/dev/null
     openssl req -new -x509 -key "$WORK/stir-key.pem" -out "$WORK/stir-cert.pem" -days 30 \
@@ -178,6 +188,7 @@ sleep 0.5
 # the Retry-After.
 per_call() {
     awk '
+        { sub(/\r$/, "") }
         /^----------/ { first = ""; id = ""; next }
         /^(UDP|TCP) message/ { next }
         first == "" && NF { first = $0; next }
@@ -200,6 +211,10 @@ per_call "$WORK/dialer-messages.log" >"$WORK/dialer-calls.tsv"
     echo "signed with an Identity header: $(grep -B20 '^Identity: ' "$WORK/carrier-messages.log" | grep '^Call-ID:' | sort -u | wc -l)"
     echo
     echo "== what dialguard recorded =="
-    "$DIALGUARD_BIN" numbers list --db "$WORK/dialguard.db" --config "$WORK/dialguard.toml" 2>&1 || true
+    if [[ "$GUARD" == on ]]; then
+        "$DIALGUARD_BIN" numbers list --db "$WORK/dialguard.db" --config "$WORK/dialguard.toml" 2>&1 || true
+    else
+        echo "(not started: GUARD=off)"
+    fi
 } | tee "$WORK/summary.txt"
 say "everything is in $WORK"

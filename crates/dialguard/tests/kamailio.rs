@@ -127,54 +127,144 @@ fn verify_identity(identity: &str, key: &VerifyingKey) -> Result<Value, String> 
     serde_json::from_slice(&b64.decode(claims).map_err(|e| e.to_string())?).map_err(|e| e.to_string())
 }
 
+/// Whether the SIP tools are here; panics saying what to install unless
+/// DIALGUARD_SKIP_SIP is set.
+fn sip_tools() -> bool {
+    let missing = tools_missing();
+    if missing.is_empty() {
+        return true;
+    }
+    if std::env::var_os("DIALGUARD_SKIP_SIP").is_some() {
+        eprintln!("skipped: {} missing and DIALGUARD_SKIP_SIP is set", missing.join(", "));
+        return false;
+    }
+    panic!(
+        "{} missing: apt-get install -y kamailio kamailio-utils-modules kamailio-json-modules \
+         kamailio-secsipid-modules sip-tester faketime curl openssl (or set DIALGUARD_SKIP_SIP=1)",
+        missing.join(", ")
+    );
+}
+
+/// The clock offset, in seconds, that puts every process at [`AT`].
+fn offset() -> i64 {
+    let at: jiff::Timestamp = AT.parse().unwrap();
+    at.as_second() - jiff::Timestamp::now().as_second()
+}
+
+/// A finished run of `run.sh` at [`AT`] on free loopback ports.
+struct Run {
+    work: tempfile::TempDir,
+    /// The offset the run's processes had: a later command reads its
+    /// database at the same shifted clock.
+    offset: i64,
+    context: String,
+}
+
+impl Run {
+    fn new(settings: &[(&str, &str)]) -> Run {
+        let work = tempfile::tempdir().unwrap();
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let offset = offset();
+        let mut command = Command::new("faketime");
+        command
+            .arg("-f")
+            .arg(format!("{offset:+}s"))
+            .arg(repo.join("integrations/kamailio/run.sh"))
+            .env("DIALGUARD_BIN", env!("CARGO_BIN_EXE_dialguard"))
+            .env("WORK", work.path())
+            .env("DIALGUARD_PORT", free_tcp_port().to_string())
+            .env("SIP_PORT", free_udp_port().to_string())
+            .env("DIALER_PORT", free_udp_port().to_string())
+            .env("CARRIER_PORT", free_udp_port().to_string())
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        for (key, value) in settings {
+            command.env(key, value);
+        }
+        let output = command.output().unwrap();
+        let mut run = Run {
+            work,
+            offset,
+            context: String::new(),
+        };
+        let kamailio = run.log("kamailio.log");
+        let tail: Vec<&str> = kamailio.lines().rev().take(30).collect();
+        run.context = format!(
+            "run.sh: {}\n{}\nkamailio.log (last lines first):\n{}\ndialguard.log:\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+            tail.join("\n"),
+            run.log("dialguard.log")
+        );
+        assert!(output.status.success(), "{}", run.context);
+        run
+    }
+
+    fn log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.work.path().join(name)).unwrap_or_default()
+    }
+
+    /// The final answer each call got, as run.sh tabulates them, by Call-ID:
+    /// (status line, dialguard's reason, Retry-After).
+    fn told(&self) -> BTreeMap<String, (String, String, String)> {
+        self.log("dialer-calls.tsv")
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                let get = |i: usize| f.get(i).copied().unwrap_or_default().to_owned();
+                (get(0), (get(1), get(2), get(3)))
+            })
+            .collect()
+    }
+
+    fn carrier(&self) -> BTreeMap<String, Message> {
+        invites(&self.work.path().join("carrier-messages.log"))
+    }
+}
+
+#[test]
+fn without_an_answer_from_dialguard_the_proxy_fails_closed_or_open_as_configured_and_logs_it() {
+    if !sip_tools() {
+        return;
+    }
+    let closed = Run::new(&[("GUARD", "off"), ("CALLS", "8"), ("WITH_STIR", "0")]);
+    let told = closed.told();
+    assert_eq!(told.len(), 8, "{}", closed.context);
+    assert!(
+        told.values()
+            .all(|t| t.0 == "SIP/2.0 503 Guard Unavailable" && t.1 == "guard_unavailable" && t.2 == "30"),
+        "{told:?}"
+    );
+    assert!(closed.carrier().is_empty());
+    let refusals = closed
+        .log("kamailio.log")
+        .matches("failing closed: 503, no unchecked call")
+        .count();
+    assert_eq!(refusals, 8);
+
+    let open = Run::new(&[("GUARD", "off"), ("FAIL_OPEN", "1"), ("CALLS", "8"), ("WITH_STIR", "0")]);
+    let carrier = open.carrier();
+    assert_eq!(carrier.len(), 8, "{}", open.context);
+    assert!(
+        carrier.values().all(|m| m.user("From") == "agent"),
+        "placed with the dialer's own caller id"
+    );
+    assert_eq!(
+        open.log("kamailio.log")
+            .matches("FAIL_OPEN: placing it unchecked")
+            .count(),
+        8
+    );
+}
+
 #[test]
 fn kamailio_asks_dialguard_before_every_call_and_reports_every_call_back() {
-    let missing = tools_missing();
-    if !missing.is_empty() {
-        if std::env::var_os("DIALGUARD_SKIP_SIP").is_some() {
-            eprintln!("skipped: {} missing and DIALGUARD_SKIP_SIP is set", missing.join(", "));
-            return;
-        }
-        panic!(
-            "{} missing: apt-get install -y kamailio kamailio-utils-modules kamailio-json-modules \
-             kamailio-secsipid-modules sip-tester faketime curl openssl (or set DIALGUARD_SKIP_SIP=1)",
-            missing.join(", ")
-        );
+    if !sip_tools() {
+        return;
     }
-    let work = tempfile::tempdir().unwrap();
-    let at: jiff::Timestamp = AT.parse().unwrap();
-    let offset = at.as_second() - jiff::Timestamp::now().as_second();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let run = Run::new(&[("CALLS", "200"), ("RATE", "40")]);
+    let (work, context, offset) = (&run.work, &run.context, run.offset);
+    let log = |name: &str| run.log(name);
     let bin = env!("CARGO_BIN_EXE_dialguard");
-    let run = Command::new("faketime")
-        .arg("-f")
-        .arg(format!("{offset:+}s"))
-        .arg(repo.join("integrations/kamailio/run.sh"))
-        .env("DIALGUARD_BIN", bin)
-        .env("WORK", work.path())
-        .env("CALLS", "200")
-        .env("RATE", "40")
-        .env("DIALGUARD_PORT", free_tcp_port().to_string())
-        .env("SIP_PORT", free_udp_port().to_string())
-        .env("DIALER_PORT", free_udp_port().to_string())
-        .env("CARRIER_PORT", free_udp_port().to_string())
-        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
-        .output()
-        .unwrap();
-    let log = |name: &str| std::fs::read_to_string(work.path().join(name)).unwrap_or_default();
-    let context = format!(
-        "run.sh: {}\n{}\nkamailio.log (tail):\n{}\ndialguard.log:\n{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr),
-        log("kamailio.log")
-            .lines()
-            .rev()
-            .take(30)
-            .collect::<Vec<_>>()
-            .join("\n"),
-        log("dialguard.log")
-    );
-    assert!(run.status.success(), "{context}");
 
     // The campaign, line by line: SIPp's call N dials line N.
     let campaign: Vec<String> = log("campaign.csv")
@@ -183,14 +273,11 @@ fn kamailio_asks_dialguard_before_every_call_and_reports_every_call_back() {
         .map(|l| l.split(';').next().unwrap().to_owned())
         .collect();
     let line_of = |call_id: &str| -> usize { call_id.split('-').next().unwrap().parse::<usize>().unwrap() - 1 };
-    // What the dialer was told, per call: final answer, dialguard's reason, Retry-After.
-    let told: BTreeMap<String, (String, String, String)> = log("dialer-calls.tsv")
-        .lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            let get = |i: usize| f.get(i).copied().unwrap_or_default().to_owned();
-            (campaign[line_of(f[0])].clone() + "#" + f[0], (get(1), get(2), get(3)))
-        })
+    // What the dialer was told, by the number called and the Call-ID.
+    let told: BTreeMap<String, (String, String, String)> = run
+        .told()
+        .into_iter()
+        .map(|(id, answer)| (campaign[line_of(&id)].clone() + "#" + &id, answer))
         .collect();
     assert_eq!(told.len(), campaign.len(), "every call got a final answer\n{context}");
     let answers_for = |to: &str| -> Vec<&(String, String, String)> {
@@ -199,7 +286,7 @@ fn kamailio_asks_dialguard_before_every_call_and_reports_every_call_back() {
             .map(|(_, v)| v)
             .collect()
     };
-    let carrier = invites(&work.path().join("carrier-messages.log"));
+    let carrier = run.carrier();
     let carrier_saw = |to: &str| {
         carrier
             .values()
