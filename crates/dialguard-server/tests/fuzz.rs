@@ -26,6 +26,9 @@ fn text() -> impl Strategy<Value = String> {
         Just("+12125550123".to_owned()),
         Just("2026-03-02T15:00:00Z".to_owned()),
         Just("2026-03-02T15:01:40Z".to_owned()),
+        Just("1772463600.125".to_owned()),
+        Just("603".to_owned()),
+        Just("SIP;cause=603;text=\"Network Blocked\"".to_owned()),
         Just("sales".to_owned()),
         Just("answered".to_owned()),
         Just("att".to_owned()),
@@ -124,6 +127,13 @@ proptest! {
     #[test]
     fn a_call_batch_answers_200_or_400(calls in prop::collection::vec(prop_oneof![body(CALL), value()], 0..5)) {
         check("/v1/calls", reqwest::Method::POST, serde_json::json!({ "calls": calls }).to_string())?;
+    }
+
+    #[test]
+    fn a_proxys_call_record_answers_200_or_400(b in body(&[
+        "callid", "src_user", "dst_user", "invite_time", "answer_time", "end_time", "sip_code", "sip_reason", "reason",
+    ])) {
+        check("/v1/acc/kamailio", reqwest::Method::POST, b.to_string())?;
     }
 
     #[test]
