@@ -181,7 +181,7 @@ sipp "127.0.0.1:$SIP_PORT" -sf "$here/sipp/dialer.xml" -inf "$WORK/campaign.csv"
     -trace_msg -message_file "$WORK/dialer-messages.log" \
     -trace_err -error_file "$WORK/dialer-errors.log" \
     -trace_stat -stf "$WORK/dialer-stats.csv" >"$WORK/dialer.out" 2>&1 || true
-sleep 1  # the proxy posts the last records from its queue
+sleep 1
 
 # What happened, one line per call (SIPp's logs also hold retransmissions):
 # dialer-calls.tsv has the Call-ID, the final answer, dialguard's reason and
