@@ -178,16 +178,17 @@ fn parse_with_library(text: &str) -> Result<Parsed, NumberError> {
     let phone = PHONE_NUMBER_UTIL
         .parse(text, Some(Region::US))
         .map_err(|_| NumberError::NotANumber(text.to_owned()))?;
-    let country = u64::try_from(phone.country_code).map_err(|_| NumberError::Invalid(text.to_owned()))?;
-    let national = phone.national_number;
-    let width = if national == 0 { 1 } else { national.ilog10() + 1 };
-    let digits = country
-        .checked_mul(10u64.pow(width))
-        .and_then(|c| c.checked_add(national))
+    // The national significant number as written, with the leading zeros
+    // some plans keep (Italy's 06 for Rome): the bare `national_number`
+    // drops them and would name another number.
+    let digits = format!("{}{}", phone.country_code, phone.get_national_significant_number());
+    let digits = Some(digits)
+        .filter(|d| d.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|d| d.parse::<u64>().ok())
         .filter(|d| *d <= E164::MAX)
         .ok_or_else(|| NumberError::Invalid(text.to_owned()))?;
     let number = E164(digits);
-    if number.is_nanp() && country == 1 {
+    if number.is_nanp() && phone.country_code == 1 {
         return nanp::judge(number).ok_or_else(|| NumberError::Invalid(text.to_owned()));
     }
     if PHONE_NUMBER_UTIL.is_valid_number(&phone) {
@@ -324,6 +325,18 @@ mod tests {
             Ok(("+14155550100", Valid)),
         );
         check("+442079460958", Ok(("+442079460958", Valid)));
+    }
+
+    #[test]
+    fn a_leading_zero_of_the_national_number_is_kept() {
+        // Rome's 06: dropping the zero would name another number, one that
+        // does not parse back (found by the `number` fuzz target).
+        check("+39 06 6988 1022", Ok(("+390669881022", Validity::Valid)));
+        let rome = E164::parse_valid("+390669881022").unwrap();
+        assert_eq!(E164::parse_valid(&rome.to_string()).unwrap(), rome);
+        if let Ok(n) = E164::parse_valid("+8000p0000(002") {
+            assert_eq!(E164::parse_valid(&n.to_string()).ok(), Some(n));
+        }
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub mod config;
 mod dashboard;
 mod error;
 mod follow;
+#[doc(hidden)]
+pub mod fuzz;
 mod metrics;
 mod openapi;
 mod tenant;
