@@ -22,7 +22,9 @@
 #                   certificate made here; 0 does not
 #   GUARD           on (default); off leaves dialguard unstarted, to see the
 #                   proxy's failure policy: fail closed (503, no call
-#                   placed), or with FAIL_OPEN=1 place the call unchecked
+#                   placed), or with FAIL_OPEN=1 place the call unchecked;
+#                   late starts it only after the campaign, to see the
+#                   proxy offer the call records it kept meanwhile
 #   DIALGUARD_PORT, SIP_PORT, DIALER_PORT, CARRIER_PORT
 #                   loopback ports (18080, 5060, 5070, 5080)
 set -euo pipefail
@@ -88,9 +90,9 @@ hourly_cap = 1000
 daily_cap = 1000
 EOF
 opted_out=+12122000999
-if [[ "$GUARD" == on ]]; then
+start_dialguard() {
     "$DIALGUARD_BIN" serve --db "$WORK/dialguard.db" --config "$WORK/dialguard.toml" \
-        --listen "127.0.0.1:$DIALGUARD_PORT" >"$WORK/dialguard.log" 2>&1 &
+        --listen "127.0.0.1:$DIALGUARD_PORT" >>"$WORK/dialguard.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 100); do
         curl -fsS "$api/healthz" >/dev/null 2>&1 && break
@@ -103,14 +105,18 @@ if [[ "$GUARD" == on ]]; then
     }
 
     # The pool. The carrier labels ...0666: every call it presents is refused.
-    pool=(+14155550100 +14155550101 +14155550666)
+    local pool=(+14155550100 +14155550101 +14155550666)
     for number in "${pool[@]}"; do
         curl -fsS -X PUT "$api/v1/numbers/$number" -H 'content-type: application/json' \
             -d '{"pool": "outbound", "state": "active", "acquired_at": "2025-01-06T00:00:00Z"}' >/dev/null
     done
+    local now
     now="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     curl -fsS -X POST "$api/v1/optouts" -H 'content-type: application/json' \
         -d "{\"to\": \"$opted_out\", \"at\": \"$now\"}" >/dev/null
+}
+if [[ "$GUARD" == on ]]; then
+    start_dialguard
 fi
 
 # The campaign: New York numbers, with a dead one called twice, a busy one,
@@ -141,6 +147,9 @@ site="$WORK/dialguard-site.cfg"
 } >"$site"
 if [[ "$FAIL_OPEN" == 1 ]]; then
     echo "#!define FAIL_OPEN" >>"$site"
+fi
+if [[ "$GUARD" == late ]]; then
+    echo "#!substdef \"!RESEND_SECS!1!g\"" >>"$site"
 fi
 if [[ "$WITH_STIR" == 1 ]]; then
     openssl ecparam -name prime256v1 -genkey -noout -out "$WORK/stir-key.pem" 2>/dev/null
@@ -182,6 +191,11 @@ sipp "127.0.0.1:$SIP_PORT" -sf "$here/sipp/dialer.xml" -inf "$WORK/campaign.csv"
     -trace_err -error_file "$WORK/dialer-errors.log" \
     -trace_stat -stf "$WORK/dialer-stats.csv" >"$WORK/dialer.out" 2>&1 || true
 sleep 1
+if [[ "$GUARD" == late ]]; then
+    say "starting dialguard now; the proxy offers the records it kept ..."
+    start_dialguard
+    sleep 3
+fi
 
 # What happened, one line per call (SIPp's logs also hold retransmissions):
 # dialer-calls.tsv has the Call-ID, the final answer, dialguard's reason and
@@ -211,7 +225,7 @@ per_call "$WORK/dialer-messages.log" >"$WORK/dialer-calls.tsv"
     echo "signed with an Identity header: $(grep -B20 '^Identity: ' "$WORK/carrier-messages.log" | grep '^Call-ID:' | sort -u | wc -l)"
     echo
     echo "== what dialguard recorded =="
-    if [[ "$GUARD" == on ]]; then
+    if [[ "$GUARD" != off ]]; then
         "$DIALGUARD_BIN" numbers list --db "$WORK/dialguard.db" --config "$WORK/dialguard.toml" 2>&1 || true
     else
         echo "(not started: GUARD=off)"

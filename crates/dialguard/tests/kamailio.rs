@@ -245,7 +245,7 @@ fn without_an_answer_from_dialguard_the_proxy_fails_closed_or_open_as_configured
     let carrier = open.carrier();
     assert_eq!(carrier.len(), 8, "{}", open.context);
     assert!(
-        carrier.values().all(|m| m.user("From") == "agent"),
+        carrier.values().all(|m| m.user("From") == "+14155550199"),
         "placed with the dialer's own caller id"
     );
     assert_eq!(
@@ -254,6 +254,46 @@ fn without_an_answer_from_dialguard_the_proxy_fails_closed_or_open_as_configured
             .count(),
         8
     );
+}
+
+/// The Call-IDs of the proxy's records in a run's log, with how often each
+/// is there.
+fn recorded(run: &Run) -> BTreeMap<String, i64> {
+    let db = rusqlite::Connection::open(run.work.path().join("dialguard.db")).unwrap();
+    let mut counted = db
+        .prepare("SELECT source_id, COUNT(*) FROM calls WHERE source = ?1 GROUP BY source_id")
+        .unwrap();
+    counted
+        .query_map([SOURCE_KAMAILIO], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn the_records_of_calls_placed_while_dialguard_was_down_reach_it_once_it_is_back() {
+    if !sip_tools() {
+        return;
+    }
+    let late = Run::new(&[
+        ("GUARD", "late"),
+        ("FAIL_OPEN", "1"),
+        ("CALLS", "8"),
+        ("WITH_STIR", "0"),
+    ]);
+    let carrier = late.carrier();
+    assert_eq!(carrier.len(), 8, "{}", late.context);
+    let logged = recorded(&late);
+    assert!(logged.values().all(|&n| n == 1), "{logged:?}");
+    assert_eq!(
+        logged.keys().collect::<BTreeSet<_>>(),
+        carrier.keys().collect::<BTreeSet<_>>(),
+        "{}",
+        late.context
+    );
+    let kamailio = late.log("kamailio.log");
+    assert_eq!(kamailio.matches("queued to resend").count(), 8, "{}", late.context);
+    assert_eq!(kamailio.matches("was taken on a resend").count(), 8, "{}", late.context);
 }
 
 #[test]
@@ -394,15 +434,7 @@ fn kamailio_asks_dialguard_before_every_call_and_reports_every_call_back() {
 
     // Every call the carrier saw is in dialguard's log exactly once, and
     // nothing else came from the proxy.
-    let db = rusqlite::Connection::open(work.path().join("dialguard.db")).unwrap();
-    let mut counted = db
-        .prepare("SELECT source_id, COUNT(*) FROM calls WHERE source = ?1 GROUP BY source_id")
-        .unwrap();
-    let logged: BTreeMap<String, i64> = counted
-        .query_map([SOURCE_KAMAILIO], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let logged = recorded(&run);
     assert!(logged.values().all(|&n| n == 1), "{logged:?}");
     let seen: BTreeSet<&String> = carrier.keys().collect();
     let recorded: BTreeSet<&String> = logged.keys().collect();
