@@ -199,6 +199,25 @@ impl<'a> Fields<'a> {
         parse_number(text).map_err(|why| self.error(key, why))
     }
 
+    /// Checks a call's instants, each given with its field: the end not
+    /// before the start, the answer (when there is one) between them.
+    pub fn call_span(
+        &self,
+        (start_key, start): (&'static str, Timestamp),
+        answer: Option<(&'static str, Timestamp)>,
+        (end_key, end): (&'static str, Timestamp),
+    ) -> Result<(), ApiError> {
+        if end < start {
+            return Err(self.error(end_key, format!("{end} is before {start_key} {start}")));
+        }
+        match answer {
+            Some((key, answered)) if !(start..=end).contains(&answered) => {
+                Err(self.error(key, format!("{answered} is outside the call ({start} to {end})")))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The error for a value that is present but wrong in a way only the
     /// caller can judge.
     pub fn invalid(&self, key: &'static str, message: impl std::fmt::Display) -> ApiError {

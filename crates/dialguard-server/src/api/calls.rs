@@ -188,17 +188,11 @@ pub fn parse_call(f: &Fields) -> Result<Call, ApiError> {
     let started_at = f.required_instant("started_at")?;
     let answered_at = f.optional_instant("answered_at")?;
     let ended_at = f.required_instant("ended_at")?;
-    if ended_at < started_at {
-        return Err(f.invalid("ended_at", format!("{ended_at} is before started_at {started_at}")));
-    }
-    if let Some(answered) = answered_at
-        && !(started_at..=ended_at).contains(&answered)
-    {
-        return Err(f.invalid(
-            "answered_at",
-            format!("{answered} is outside the call ({started_at} to {ended_at})"),
-        ));
-    }
+    f.call_span(
+        ("started_at", started_at),
+        answered_at.map(|a| ("answered_at", a)),
+        ("ended_at", ended_at),
+    )?;
     let sip_code = f.optional_code("sip_code", 100..=699)?;
     let q850 = f.optional_code("q850", 0..=127)?;
     let outcome = match f.optional_str("outcome")? {
@@ -264,7 +258,8 @@ fn classify_call(outcome: Option<Outcome>, sip_code: Option<u16>, q850: Option<u
     }
 }
 
-fn whole_seconds(from: Timestamp, to: Timestamp) -> u32 {
+/// Whole seconds from `from` to `to`, none when `to` comes first.
+pub(crate) fn whole_seconds(from: Timestamp, to: Timestamp) -> u32 {
     u32::try_from(to.duration_since(from).as_secs().max(0)).unwrap_or(u32::MAX)
 }
 

@@ -32,6 +32,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::api::calls::whole_seconds;
 use crate::api::events::Recorded;
 use crate::app::{AppState, Authed, JsonBody};
 use crate::body::{self, Fields, describe};
@@ -81,15 +82,7 @@ pub async fn acc(
 ) -> Result<Json<Recorded>, ApiError> {
     let value = body::parse(&bytes)?;
     let call = parse_acc(&Fields::of_body(&value)?)?;
-    tenant.clock.observe(call.ended_at);
-    let written = state
-        .writer
-        .append(tenant, vec![dialguard_core::Event::Call(call)])
-        .await?;
-    Ok(Json(Recorded {
-        accepted: written.accepted,
-        duplicates: written.duplicates,
-    }))
+    crate::webhooks::record_call(&state, tenant, call).await
 }
 
 /// The call one accounting record describes.
@@ -102,17 +95,11 @@ pub fn parse_acc(f: &Fields) -> Result<Call, ApiError> {
     let invited = required_unix(f, "invite_time")?;
     let answered = unix(f, "answer_time")?;
     let ended = required_unix(f, "end_time")?;
-    if ended < invited {
-        return Err(f.invalid("end_time", format!("{ended} is before invite_time {invited}")));
-    }
-    if let Some(answered) = answered
-        && !(invited..=ended).contains(&answered)
-    {
-        return Err(f.invalid(
-            "answer_time",
-            format!("{answered} is outside the call ({invited} to {ended})"),
-        ));
-    }
+    f.call_span(
+        ("invite_time", invited),
+        answered.map(|a| ("answer_time", a)),
+        ("end_time", ended),
+    )?;
     let sip_code = f.optional_code("sip_code", 100..=699)?.ok_or_else(|| {
         f.invalid(
             "sip_code",
@@ -141,11 +128,7 @@ pub fn parse_acc(f: &Fields) -> Result<Call, ApiError> {
         started_at: invited,
         answered_at: answered.filter(|_| talking),
         ended_at: ended,
-        talk_seconds: if talking {
-            u32::try_from(ended.duration_since(talk_from).as_secs().max(0)).unwrap_or(u32::MAX)
-        } else {
-            0
-        },
+        talk_seconds: if talking { whole_seconds(talk_from, ended) } else { 0 },
         outcome: classified.outcome,
         cause: classified.cause,
         source: Source::Kamailio,

@@ -20,8 +20,9 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::tenant::Tenant;
 
-/// Writes one call from a webhook, moving the event clock to its end.
-async fn record_call(state: &AppState, tenant: Arc<Tenant>, call: Call) -> Result<Json<Recorded>, ApiError> {
+/// Writes one call pushed by a carrier or a proxy, moving the event clock
+/// to its end.
+pub(crate) async fn record_call(state: &AppState, tenant: Arc<Tenant>, call: Call) -> Result<Json<Recorded>, ApiError> {
     tenant.clock.observe(call.ended_at);
     let written = state.writer.append(tenant, vec![Event::Call(call)]).await?;
     Ok(Json(Recorded {

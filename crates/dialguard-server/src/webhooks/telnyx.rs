@@ -143,9 +143,7 @@ pub fn parse_hangup(p: &Fields, event_id: Option<&str>) -> Result<Call, ApiError
     };
     let started_at = p.required_instant("start_time")?;
     let ended_at = p.required_instant("end_time")?;
-    if ended_at < started_at {
-        return Err(p.invalid("end_time", format!("{ended_at} is before start_time {started_at}")));
-    }
+    p.call_span(("start_time", started_at), None, ("end_time", ended_at))?;
     let sip_code = p
         .optional_str("sip_hangup_cause")?
         .and_then(|s| s.trim().parse::<u16>().ok())
@@ -162,7 +160,7 @@ pub fn parse_hangup(p: &Fields, event_id: Option<&str>) -> Result<Call, ApiError
         Dialled::Valid(n) | Dialled::Invalid(n) => n,
     };
     let answered = matches!(classified.outcome, Outcome::Answered | Outcome::Voicemail);
-    let talk = u32::try_from(ended_at.duration_since(started_at).as_secs().max(0)).unwrap_or(u32::MAX);
+    let talk = crate::api::calls::whole_seconds(started_at, ended_at);
     Ok(Call {
         from,
         to,
