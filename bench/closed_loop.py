@@ -9,8 +9,9 @@ is counted apart. Cells: the shipped emulator at severities 0.5, 0.75, 1,
 1.5 and 2, and engines drawn at random (`--engines random --engine-seed N`,
 N = 1..DRAWS), each with seeds 1..SEEDS.
 
-Prints every cell, then the worst and the median cell, numbers ever labeled
-(the most in any cell, as a share of the pool) and legal violations, for
+Prints every cell, then the worst and the median cell, the numbers the
+campaign labeled (those clean when it began and labeled during it; the most
+in any cell, as a share of the pool) and legal violations, for
 each variant: the closed loop (the default), `--open-loop` (the profiles'
 allowances), and `http`: the closed loop asked through the HTTP API. For
 each cell of `http` a fresh `dialguard serve --clock event` starts on a new
@@ -89,7 +90,9 @@ def main():
                 g = f["guard"]
                 best = f["best"]
                 pool = f["scenario"]["population"]["numbers"]
-                labeled = max(labeled, g["numbers_ever_labeled"] / pool)
+                # Numbers the campaign labeled: those its history had
+                # labeled before it began are no strategy's doing.
+                labeled = max(labeled, (g["numbers_ever_labeled"] - g["numbers_labeled_at_start"]) / pool)
                 violations += g["violating_calls"]
                 where = f"{name}, seed {seed}"
                 if f["ratio"] is None:
@@ -100,7 +103,7 @@ def main():
                     verdict = f"cap {best['cap']}: {best['conversations']} / {best['label_days']:.1f} -> {f['ratio']:.2f}"
                 print(
                     f"{where:22} dialguard {g['conversations']:5} / {g['label_days']:7.1f} label-days,"
-                    f" {g['numbers_ever_labeled']:2} labeled; {verdict}",
+                    f" {g['numbers_ever_labeled']:2} labeled ({g['numbers_labeled_at_start']} before); {verdict}",
                     flush=True,
                 )
         ratios.sort()
@@ -109,7 +112,7 @@ def main():
             "worst": ratios[0] if ratios else None,
             "median": statistics.median(r for r, _ in ratios) if ratios else None,
             "no_cap_as_clean": len(none),
-            "most_numbers_ever_labeled": labeled,
+            "most_numbers_labeled_in_campaign": labeled,
             "legal_violations": violations,
         }
     print(json.dumps(summary, indent=2))

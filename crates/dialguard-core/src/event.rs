@@ -69,6 +69,11 @@ pub struct LabelObserved {
     pub at: Timestamp,
     /// `test_call`, `monitoring`, `manual`, …
     pub source: String,
+    /// The observation's own id within `source`, when it has one (an
+    /// imported scan file's rows do): two copies with the same source and id
+    /// are one observation. Without one, every copy counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
 }
 
 /// A person asked not to be called again.
@@ -261,6 +266,7 @@ impl Event {
         match self {
             Event::Call(c) => Some((c.source.as_str(), c.source_id.as_str())),
             Event::Complaint(c) => Some((c.source.as_str(), c.source_id.as_str())),
+            Event::Label(l) => l.source_id.as_deref().map(|id| (l.source.as_str(), id)),
             _ => None,
         }
     }

@@ -529,6 +529,8 @@ struct Standing {
     no_dispute_until: i64,
     labeled_secs: i64,
     labels: u32,
+    /// Labeled when the tally restarted (the campaign began).
+    labeled_at_start: bool,
 }
 
 /// The three engines' view of every number of the pool.
@@ -739,6 +741,7 @@ impl Emulator {
         for s in &mut self.standings {
             s.labeled_secs = 0;
             s.labels = 0;
+            s.labeled_at_start = s.labeled_since.is_some();
             if s.labeled_since.is_some() {
                 s.labeled_since = Some(now);
                 s.labels = 1;
@@ -761,6 +764,15 @@ impl Emulator {
         self.standings
             .chunks(3)
             .filter(|c| c.iter().any(|s| s.labels > 0))
+            .count() as u32
+    }
+
+    /// Numbers showing a label on at least one carrier when the tally
+    /// restarted: labeled by their history, before the campaign.
+    pub fn numbers_labeled_at_start(&self) -> u32 {
+        self.standings
+            .chunks(3)
+            .filter(|c| c.iter().any(|s| s.labeled_at_start))
             .count() as u32
     }
 

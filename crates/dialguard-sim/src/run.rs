@@ -89,6 +89,10 @@ pub struct StrategyReport {
     pub label_days: f64,
     pub labels_raised: u32,
     pub numbers_ever_labeled: u32,
+    /// Of those, the numbers already labeled when the campaign began (by
+    /// the traffic of their history): no strategy could have kept them
+    /// clean.
+    pub numbers_labeled_at_start: u32,
     /// Calls the law check found illegal on at least one count.
     pub violating_calls: u64,
     pub violations: Violations,
@@ -115,6 +119,7 @@ impl StrategyReport {
             label_days: 0.0,
             labels_raised: 0,
             numbers_ever_labeled: 0,
+            numbers_labeled_at_start: 0,
             violating_calls: 0,
             violations: Violations::default(),
             denials: DenyReason::ALL.iter().map(|r| (r.as_str().to_owned(), 0)).collect(),
@@ -838,6 +843,7 @@ impl<'a> Campaign<'a> {
                         label: labeled.then_some(text),
                         at: timestamp(now),
                         source: "test_call".to_owned(),
+                        source_id: None,
                     });
                     self.deliver(&event);
                 }
@@ -860,6 +866,7 @@ impl<'a> Campaign<'a> {
         report.label_days = (self.engines.label_days(end) * 10.0).round() / 10.0;
         report.labels_raised = self.engines.labels_raised();
         report.numbers_ever_labeled = self.engines.numbers_ever_labeled();
+        report.numbers_labeled_at_start = self.engines.numbers_labeled_at_start();
         for (reason, count) in DenyReason::ALL.iter().zip(self.denials) {
             report.denials.insert(reason.as_str().to_owned(), count);
         }

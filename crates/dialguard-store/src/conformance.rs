@@ -148,6 +148,7 @@ pub fn every_kind() -> Vec<Event> {
             label: Some("Scam Likely".to_owned()),
             at: t(3),
             source: "test_call".to_owned(),
+            source_id: None,
         }),
         Event::Label(LabelObserved {
             number: number("+14155550100"),
@@ -155,6 +156,7 @@ pub fn every_kind() -> Vec<Event> {
             label: None,
             at: t(3),
             source: "monitoring".to_owned(),
+            source_id: None,
         }),
         Event::OptOut(OptOut {
             to: number("+12125550199"),

@@ -100,6 +100,38 @@ fn simulate_refuses_bad_settings_with_the_fix() {
 }
 
 #[test]
+fn the_guard_in_a_simulation_runs_on_the_configuration_every_command_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let guard = |config: Option<&Path>| {
+        let mut cmd = dialguard(&db);
+        if let Some(config) = config {
+            cmd.arg("--config").arg(config);
+        }
+        let (code, out, err) = run(cmd
+            .arg("simulate")
+            .args(SMALL)
+            .args(["--strategies", "dialguard", "--format", "json"]));
+        assert_eq!(code, 0, "{err}");
+        let report: Value = serde_json::from_str(&out).unwrap();
+        report["strategies"][0]["calls"].as_u64().unwrap()
+    };
+    let defaults = guard(None);
+    let tight = dir.path().join("tight.toml");
+    std::fs::write(&tight, "[guard]\ndaily_cap = 2\n").unwrap();
+    let capped = guard(Some(&tight));
+    // Four numbers, three days, two calls a day each at most.
+    assert!(capped <= 4 * 3 * 2, "the configuration's daily cap held: {capped} calls");
+    assert!(capped < defaults, "{capped} calls under the cap, {defaults} without it");
+    // A misspelt key is refused, naming it, rather than simulated on defaults.
+    let typo = dir.path().join("typo.toml");
+    std::fs::write(&typo, "[control]\nprobe_stepp = 0.2\n").unwrap();
+    let (code, _, err) = run(dialguard(&db).arg("--config").arg(&typo).arg("simulate").args(SMALL));
+    assert_ne!(code, 0);
+    assert!(err.contains("probe_stepp"), "{err}");
+}
+
+#[test]
 fn the_engines_printed_can_be_edited_and_read_back() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");

@@ -32,6 +32,7 @@ pub(crate) fn label(number: E164, carrier: Carrier, text: Option<&str>, at: Time
         label: text.map(str::to_owned),
         at,
         source: "test_call".into(),
+        source_id: None,
     })
 }
 

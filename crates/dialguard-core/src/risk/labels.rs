@@ -182,6 +182,7 @@ mod tests {
             label: label.map(str::to_owned),
             at: t(at),
             source: "test_call".into(),
+            source_id: None,
         }
     }
 

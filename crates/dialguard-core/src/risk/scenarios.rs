@@ -272,6 +272,7 @@ fn an_observed_label_overrides_every_score() {
         label: Some("Scam Likely".into()),
         at: now() - secs(600),
         source: "test_call".into(),
+        source_id: None,
     }));
     let a = assess_now(&c, &labels);
     assert!(a.scores.iter().all(|s| s.level == Level::Healthy));
@@ -294,6 +295,7 @@ fn an_observed_label_overrides_every_score() {
         label: None,
         at: now() - secs(60),
         source: "test_call".into(),
+        source_id: None,
     }));
     assert_eq!(assess_now(&c, &labels).health, Health::Healthy);
 }

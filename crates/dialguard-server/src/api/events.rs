@@ -156,6 +156,7 @@ pub fn parse_label(f: &Fields) -> Result<LabelObserved, ApiError> {
         label,
         at: f.required_instant("at")?,
         source: source(f, "api")?,
+        source_id: None,
     })
 }
 

@@ -264,6 +264,7 @@ fn add_label(db: &Store, add: AddLabel) -> Result<ExitCode> {
         label,
         at: at.unwrap_or_else(crate::replay::now),
         source,
+        source_id: None,
     };
     let mut log = if allow_unregistered {
         open_log(db)?

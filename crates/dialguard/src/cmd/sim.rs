@@ -12,7 +12,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use dialguard_core::Event;
-use dialguard_core::control::ControlConfig;
 use dialguard_core::engine::EngineConfig;
 use dialguard_core::guard::{DenyReason, GuardConfig};
 use dialguard_sim::plan::{CapacityPlan, PlanRequest, Sizing};
@@ -209,14 +208,16 @@ fn simulate_into(db: &Store, args: SimulateArgs, tenant: &dyn Fn(StrategyKind) -
     scenario.population.contacts = args.contacts;
     scenario.population.numbers = args.numbers;
     scenario.population.list_age_months = args.list_age_months;
-    let engine = EngineConfig {
-        risk: risk_config(args.profiles.as_deref())?,
-        control: ControlConfig {
-            enabled: !args.open_loop,
-            ..ControlConfig::default()
-        },
-        ..EngineConfig::default()
-    };
+    // The guard's side runs on the configuration every other command and
+    // the server read (`--config`, or `dialguard.toml` beside the
+    // database); `--profiles` and `--open-loop` override it for one run.
+    let mut engine: EngineConfig = db.engine_config()?;
+    if args.profiles.is_some() {
+        engine.risk = risk_config(args.profiles.as_deref())?;
+    }
+    if args.open_loop {
+        engine.control.enabled = false;
+    }
     let sim = Simulator::new(scenario, engine)?;
     let remote = match &args.server {
         Some(base) => {
@@ -443,6 +444,7 @@ fn print_comparison(c: &Comparison, format: output::Format) {
     row("numbers ever labeled", &|r| {
         format!("{} of {}", r.numbers_ever_labeled, s.population.numbers)
     });
+    row("  labeled when the campaign began", &|r| r.numbers_labeled_at_start.to_string());
     row("legal violations (calls)", &|r| r.violating_calls.to_string());
     row("  outside legal hours", &|r| r.violations.outside_hours.to_string());
     row("  to opted-out people", &|r| r.violations.opted_out.to_string());
