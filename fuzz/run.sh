@@ -27,6 +27,7 @@ seeds_for() {
         import_twilio) echo "$fixtures/twilio" ;;
         import_generic) echo "$fixtures/generic" ;;
         import_ftc) echo "$fixtures/ftc" ;;
+        import_labels) echo "$fixtures/labels" ;;
         *) echo "seeds/$1" ;;
     esac
 }

@@ -232,7 +232,7 @@ fn yes_or_no(text: &str) -> Option<bool> {
 }
 
 /// The last `YYYY-MM-DD` that is a real date in a file name or path.
-fn day_in_name(name: &str) -> Option<Date> {
+pub(crate) fn day_in_name(name: &str) -> Option<Date> {
     let bytes = name.as_bytes();
     (0..bytes.len().saturating_sub(9)).rev().find_map(|i| {
         let candidate = name.get(i..i + 10)?;

@@ -116,6 +116,28 @@
 //! number on the same day count once (about 6% of a normal day's records).
 //! A number that is not a valid telephone number (`503area missing`,
 //! `800Service`) is a row error naming the record.
+//!
+//! **`labels`**: label scans, as reputation-monitoring services and dialers
+//! export them, as [`Event::Label`]s with source `scan`. A CSV with a
+//! header, columns found by name (ignoring case and punctuation):
+//! - the number: `Number`, `Phone Number`, `Phone`, `Caller ID`, `TN`,
+//!   `ANI` or `DID`, in any usual form;
+//! - either a `Carrier` column (`AT&T`, `Verizon`, `T-Mobile`, or the
+//!   engines `Hiya`, `TNS`, `First Orion`) beside a `Label` (or `Status`,
+//!   `Display`, `Result`) column, one row per number and carrier; or one
+//!   column per carrier (`AT&T`, `Verizon Status`, `T-Mobile Label`), one
+//!   row per number, an empty cell meaning that carrier was not checked;
+//! - when: `Checked At`, `Scanned At`, `Scan Date`, `Last Checked`, `Date`,
+//!   `Timestamp` (any stamp the other formats read, or US `12/05/2026
+//!   14:30`; a date alone is 00:00, in [`Options::timezone`] when it has no
+//!   offset). Without such a column the file is one day's scan: the day
+//!   comes from [`Options::date`] or a `YYYY-MM-DD` in the file's name.
+//!
+//! A label cell of `clean`, `none`, `no label`, `ok`, `no`, `false` or `0`
+//! is a clean observation; `yes`, `true`, `1`, `flagged` or `labeled` is a
+//! label recorded as `flagged`; anything else is the label's text as shown.
+//! `source_id` is a content id of the number, carrier and instant, so a
+//! scan imported twice counts once.
 
 mod columns;
 mod content_id;
@@ -133,6 +155,7 @@ mod asterisk;
 mod freeswitch;
 mod ftc;
 mod generic;
+mod labels;
 mod twilio;
 
 use std::fmt;
@@ -158,15 +181,18 @@ pub enum Format {
     Generic,
     /// FTC Do-Not-Call complaints: CSV or JSON.
     Ftc,
+    /// Label scans: what each carrier showed for each number.
+    Labels,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Asterisk,
         Format::Freeswitch,
         Format::Twilio,
         Format::Generic,
         Format::Ftc,
+        Format::Labels,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -176,6 +202,7 @@ impl Format {
             Format::Twilio => "twilio",
             Format::Generic => "generic",
             Format::Ftc => "ftc",
+            Format::Labels => "labels",
         }
     }
 }
@@ -188,7 +215,7 @@ impl fmt::Display for Format {
 
 /// A format name that is not one of [`Format::ALL`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown format {0:?}: expected asterisk, freeswitch, twilio, generic or ftc")]
+#[error("unknown format {0:?}: expected asterisk, freeswitch, twilio, generic, ftc or labels")]
 pub struct UnknownFormat(pub String);
 
 impl FromStr for Format {
@@ -255,6 +282,7 @@ pub fn read(
         Format::Twilio => twilio::read(opened, options, &mut out)?,
         Format::Generic => generic::read(opened.reader, options, &mut out)?,
         Format::Ftc => ftc::read(opened, options, &mut out)?,
+        Format::Labels => labels::read(opened.reader, options, &mut out)?,
     }
     Ok(out.summary)
 }
@@ -304,6 +332,16 @@ pub(crate) struct Emitter<'a> {
 }
 
 impl Emitter<'_> {
+    /// One record that gave several events (a label scan's row, a column
+    /// per carrier): counted as one row.
+    pub fn emit_row(&mut self, events: Vec<Event>) {
+        self.summary.rows += 1;
+        for event in events {
+            self.summary.events += 1;
+            (self.sink)(Ok(event));
+        }
+    }
+
     pub fn emit(&mut self, result: Result<Event, RowError>) {
         self.summary.rows += 1;
         match &result {
@@ -326,7 +364,7 @@ mod tests {
         assert_eq!("Asterisk".parse::<Format>(), Ok(Format::Asterisk));
         assert_eq!(
             "telnyx".parse::<Format>().unwrap_err().to_string(),
-            "unknown format \"telnyx\": expected asterisk, freeswitch, twilio, generic or ftc"
+            "unknown format \"telnyx\": expected asterisk, freeswitch, twilio, generic, ftc or labels"
         );
     }
 }

@@ -288,6 +288,68 @@ fn labels_are_recorded_listed_and_override_health() {
 }
 
 #[test]
+fn a_label_scan_export_imports_as_observations_once_however_often_it_is_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    hang_up_heavy_history(&db);
+    register_ours(&db);
+    // A monitoring service's export: a column per carrier, US dates.
+    let scan = dir.path().join("scan.csv");
+    std::fs::write(
+        &scan,
+        "Phone Number,AT&T,Verizon,T-Mobile,Last Checked\n\
+         (415) 555-0100,Spam Risk,Clean,,03/20/2026 12:00\n\
+         415-555-01,Spam Risk,,,03/20/2026 12:00\n",
+    )
+    .unwrap();
+    let import = || {
+        let (code, stdout, stderr) = run(dialguard(&db)
+            .args(["import", "--format", "labels", "--output", "json"])
+            .arg(&scan));
+        (
+            code,
+            serde_json::from_str::<Value>(&stdout).unwrap_or(Value::Null),
+            stderr,
+        )
+    };
+    let (code, first, stderr) = import();
+    assert_eq!(code, 3, "a rejected row makes the import exit 3: {stderr}");
+    assert_eq!(
+        (first["accepted"].as_u64(), first["rejected"].as_u64()),
+        (Some(2), Some(1)),
+        "{first}"
+    );
+    let reject = &first["first_rejects"][0];
+    assert_eq!(reject["line"], 3);
+    assert!(reject["reason"].as_str().unwrap().contains("number"), "{reject}");
+    let (_, again, _) = import();
+    assert_eq!(
+        (again["accepted"].as_u64(), again["duplicates"].as_u64()),
+        (Some(0), Some(2)),
+        "{again}"
+    );
+
+    let (code, stdout, stderr) = run(dialguard(&db).args([
+        "labels",
+        "list",
+        OURS,
+        "--at",
+        "2026-03-21T00:00:00Z",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let listed: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(listed["numbers"][0]["history"].as_array().unwrap().len(), 2, "{listed}");
+    let carriers = &listed["numbers"][0]["carriers"];
+    assert_eq!(
+        (carriers[0]["carrier"].as_str(), carriers[0]["label"].as_str()),
+        (Some("att"), Some("Spam Risk"))
+    );
+    assert_eq!(explain_json(&db, &[])["health"], "labeled");
+}
+
+#[test]
 fn malformed_label_commands_are_refused_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");

@@ -108,10 +108,11 @@ fn the_guard_in_a_simulation_runs_on_the_configuration_every_command_reads() {
         if let Some(config) = config {
             cmd.arg("--config").arg(config);
         }
-        let (code, out, err) = run(cmd
-            .arg("simulate")
-            .args(SMALL)
-            .args(["--strategies", "dialguard", "--format", "json"]));
+        let (code, out, err) =
+            run(cmd
+                .arg("simulate")
+                .args(SMALL)
+                .args(["--strategies", "dialguard", "--format", "json"]));
         assert_eq!(code, 0, "{err}");
         let report: Value = serde_json::from_str(&out).unwrap();
         report["strategies"][0]["calls"].as_u64().unwrap()
@@ -121,7 +122,10 @@ fn the_guard_in_a_simulation_runs_on_the_configuration_every_command_reads() {
     std::fs::write(&tight, "[guard]\ndaily_cap = 2\n").unwrap();
     let capped = guard(Some(&tight));
     // Four numbers, three days, two calls a day each at most.
-    assert!(capped <= 4 * 3 * 2, "the configuration's daily cap held: {capped} calls");
+    assert!(
+        capped <= 4 * 3 * 2,
+        "the configuration's daily cap held: {capped} calls"
+    );
     assert!(capped < defaults, "{capped} calls under the cap, {defaults} without it");
     // A misspelt key is refused, naming it, rather than simulated on defaults.
     let typo = dir.path().join("typo.toml");

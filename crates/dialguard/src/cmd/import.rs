@@ -42,7 +42,8 @@ pub struct Args {
     /// Column mapping for `--format generic`: `from=Caller,to=Dialed,started_at=Start,duration=Secs,...`.
     #[arg(long)]
     map: Option<ColumnMap>,
-    /// The day of an FTC JSON file (otherwise read from a YYYY-MM-DD in its name).
+    /// The day of an FTC JSON file, or of a label scan without a date column (otherwise read from a
+    /// YYYY-MM-DD in the file's name).
     #[arg(long)]
     date: Option<jiff::civil::Date>,
     /// Write every rejected row here as CSV (file,unit,line,reason; unit is `line`, or `record` for JSON).

@@ -444,7 +444,9 @@ fn print_comparison(c: &Comparison, format: output::Format) {
     row("numbers ever labeled", &|r| {
         format!("{} of {}", r.numbers_ever_labeled, s.population.numbers)
     });
-    row("  labeled when the campaign began", &|r| r.numbers_labeled_at_start.to_string());
+    row("  labeled when the campaign began", &|r| {
+        r.numbers_labeled_at_start.to_string()
+    });
     row("legal violations (calls)", &|r| r.violating_calls.to_string());
     row("  outside legal hours", &|r| r.violations.outside_hours.to_string());
     row("  to opted-out people", &|r| r.violations.opted_out.to_string());
