@@ -43,6 +43,12 @@ struct Cli {
     #[arg(long, global = true, env = "DIALGUARD_TENANT", default_value = replay::TENANT)]
     tenant: String,
 
+    /// Show instants in tables and text in this IANA zone (e.g.
+    /// America/Chicago), with its offset: `2026-03-02T09:15:01-06:00`.
+    /// Default UTC (`2026-03-02T15:15:01Z`). JSON and CSV always carry UTC.
+    #[arg(long, global = true, env = "DIALGUARD_TZ")]
+    tz: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -93,6 +99,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if !matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
         end_quietly_on_a_closed_pipe();
+    }
+    if let Some(zone) = cli.tz.as_deref() {
+        if let Err(error) = output::show_in(zone) {
+            eprintln!("error: {error:#}");
+            return ExitCode::FAILURE;
+        }
     }
     let store = replay::Store {
         db: cli.db,

@@ -11,6 +11,32 @@ pub enum Format {
     Csv,
 }
 
+/// The zone instants are shown in to people (`--tz`); UTC when unset.
+static SHOWN_IN: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+
+/// Shows instants in `zone` from now on (`--tz`).
+pub fn show_in(zone: &str) -> anyhow::Result<()> {
+    let tz = jiff::tz::TimeZone::get(zone).map_err(|_| {
+        anyhow::anyhow!("--tz {zone:?} is not an IANA time zone: use a name such as America/Chicago or UTC")
+    })?;
+    let _ = SHOWN_IN.set(tz);
+    Ok(())
+}
+
+/// An instant as a person reads it: to the second, `T` and `Z`
+/// (`2026-03-02T15:04:05Z`), or with `--tz` in that zone with its offset
+/// (`2026-03-02T09:04:05-06:00`). Either form is accepted back by `--at`.
+pub fn when(at: jiff::Timestamp) -> String {
+    let at = at.round(jiff::Unit::Second).unwrap_or(at);
+    match SHOWN_IN.get() {
+        Some(zone) if zone != &jiff::tz::TimeZone::UTC => at
+            .to_zoned_datetime(zone.clone())
+            .strftime("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string(),
+        _ => at.to_string(),
+    }
+}
+
 /// A table with a header row, ready to print.
 pub fn table(header: &[&str]) -> Table {
     let mut table = Table::new();

@@ -350,6 +350,56 @@ fn a_label_scan_export_imports_as_observations_once_however_often_it_is_imported
 }
 
 #[test]
+fn tz_shows_instants_in_the_operators_zone_and_they_read_back_as_the_same_instant() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    register_ours(&db);
+    let (code, _, stderr) = run(dialguard(&db).args([
+        "labels",
+        "add",
+        OURS,
+        "--carrier",
+        "att",
+        "--label",
+        "Spam Likely",
+        "--at",
+        "2026-03-20T15:00:00Z",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let list = |extra: &[&str]| {
+        let (code, out, err) = run(dialguard(&db)
+            .args(extra)
+            .args(["labels", "list", "--at", "2026-03-21T00:00:00Z"]));
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let utc = list(&[]);
+    assert!(utc.contains("2026-03-20T15:00:00Z"), "{utc}");
+    // Chicago is on daylight time (UTC-5) from 8 March 2026.
+    let chicago = list(&["--tz", "America/Chicago"]);
+    assert!(chicago.contains("labels as of 2026-03-20T19:00:00-05:00"), "{chicago}");
+    assert!(chicago.contains("2026-03-20T10:00:00-05:00"), "{chicago}");
+    assert!(!chicago.contains("15:00:00Z"), "{chicago}");
+    // What a person copies from the table is the same instant to --at.
+    let (code, out, err) =
+        run(dialguard(&db).args(["explain", OURS, "--at", "2026-03-20T10:00:00-05:00", "--format", "json"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["at"],
+        "2026-03-20T15:00:00Z"
+    );
+    // JSON stays in UTC whatever the display zone.
+    let (_, json, _) = run(dialguard(&db).args(["--tz", "America/Chicago", "labels", "list", "--format", "json"]));
+    assert!(
+        json.contains("2026-03-20T15:00:00Z") && !json.contains("-05:00"),
+        "{json}"
+    );
+    let (code, _, err) = run(dialguard(&db).args(["--tz", "Central", "labels", "list"]));
+    assert_ne!(code, 0);
+    assert!(err.contains("--tz \"Central\" is not an IANA time zone"), "{err}");
+}
+
+#[test]
 fn malformed_label_commands_are_refused_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");

@@ -206,7 +206,7 @@ pub fn decide(db: &Store, args: DecideArgs) -> Result<ExitCode> {
         Format::Table => match &decision {
             Decision::Allow { caller_id } => println!("allow: call from {caller_id}"),
             Decision::Deny { reason, retry_at } => match retry_at {
-                Some(at) => println!("deny: {} (retry at {at})", reason.as_str()),
+                Some(at) => println!("deny: {} (retry at {})", reason.as_str(), crate::output::when(*at)),
                 None => println!("deny: {}", reason.as_str()),
             },
         },

@@ -408,12 +408,15 @@ pub fn history(db: &Store, args: HistoryArgs) -> Result<ExitCode> {
                 "{number}: {} ({}) since {}",
                 view.state.as_str(),
                 view.health.as_str(),
-                view.state_since
+                crate::output::when(view.state_since)
             );
             if let Some(plan) = &view.plan {
                 let next = plan
                     .next
-                    .map(|n| format!("; next: {:?} at {}", n.step, n.at).to_lowercase())
+                    .map(|n| {
+                        let step = format!("{:?}", n.step).to_lowercase();
+                        format!("; next: {step} at {}", crate::output::when(n.at))
+                    })
                     .unwrap_or_default();
                 println!(
                     "plan #{} day {}{next}{}",
@@ -428,7 +431,11 @@ pub fn history(db: &Store, args: HistoryArgs) -> Result<ExitCode> {
             }
             let mut t = table(&["at", "what", ""]);
             for e in &entries {
-                t.add_row(vec![e.at.to_string(), e.kind.as_str().to_owned(), e.text.clone()]);
+                t.add_row(vec![
+                    crate::output::when(e.at),
+                    e.kind.as_str().to_owned(),
+                    e.text.clone(),
+                ]);
             }
             println!("{t}");
         }

@@ -216,7 +216,7 @@ fn list(db: &Store, at: Option<Timestamp>, format: output::Format) -> Result<Exi
                         r.health.as_str().to_owned(),
                         r.risk.to_string(),
                         format!("{} / {}", r.calls_today, r.cap_today),
-                        r.registered_at.to_string(),
+                        crate::output::when(r.registered_at),
                         r.top_factor_text.clone().unwrap_or_default(),
                     ]);
                 }

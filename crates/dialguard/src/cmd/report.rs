@@ -80,7 +80,7 @@ fn print_all(ledger: &Ledger, report: &Report, window: Window) {
     }
     println!(
         "as of {} — last {}; {} calls in the log",
-        report.at,
+        crate::output::when(report.at),
         window.label(),
         ledger.call_count()
     );
@@ -128,7 +128,7 @@ fn row(number: E164, m: &WindowMetrics) -> Vec<String> {
 
 fn print_one(report: &Report) {
     let Some(n) = report.numbers.first() else { return };
-    println!("{} as of {}", n.number, report.at);
+    println!("{} as of {}", n.number, crate::output::when(report.at));
     let mut t = table(&["", "1h", "24h", "7d", "30d"]);
     let line = |name: &str, f: &dyn Fn(&WindowMetrics) -> String| {
         let mut cells = vec![name.to_owned()];

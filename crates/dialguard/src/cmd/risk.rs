@@ -158,7 +158,12 @@ pub fn explain(db: &Store, args: ExplainArgs) -> Result<ExitCode> {
 }
 
 fn print_assessment(a: &Assessment, config: &RiskConfig) {
-    println!("{} as of {}: {}", a.number, a.at, a.health.as_str());
+    println!(
+        "{} as of {}: {}",
+        a.number,
+        crate::output::when(a.at),
+        a.health.as_str()
+    );
     for l in &a.labels {
         println!("  {}", describe_label(l));
     }
@@ -221,8 +226,8 @@ fn describe_label(l: &CarrierLabel) -> String {
         "{} ({}): {shown} since {}, last seen {} via {}",
         l.carrier.as_str(),
         l.engine,
-        l.since,
-        l.observed_at,
+        crate::output::when(l.since),
+        crate::output::when(l.observed_at),
         l.source
     )
 }
@@ -364,13 +369,13 @@ fn print_labels(rows: &[NumberLabels], at: Timestamp) {
                 l.carrier.as_str().to_owned(),
                 l.engine.to_string(),
                 l.label.clone().unwrap_or_else(|| "clean".into()),
-                l.since.to_string(),
-                l.observed_at.to_string(),
+                crate::output::when(l.since),
+                crate::output::when(l.observed_at),
                 l.source.clone(),
             ]);
         }
     }
-    println!("labels as of {at}");
+    println!("labels as of {}", crate::output::when(at));
     println!("{t}");
     for r in rows {
         let Some(history) = &r.history else { continue };
@@ -378,7 +383,7 @@ fn print_labels(rows: &[NumberLabels], at: Timestamp) {
         let mut h = table(&["seen", "carrier", "shows", "source"]);
         for o in history {
             h.add_row(vec![
-                o.at.to_string(),
+                crate::output::when(o.at),
                 o.carrier.as_str().to_owned(),
                 o.label.clone().unwrap_or_else(|| "clean".into()),
                 o.source.clone(),
