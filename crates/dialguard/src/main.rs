@@ -100,11 +100,9 @@ fn main() -> ExitCode {
     if !matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
         end_quietly_on_a_closed_pipe();
     }
-    if let Some(zone) = cli.tz.as_deref() {
-        if let Err(error) = output::show_in(zone) {
-            eprintln!("error: {error:#}");
-            return ExitCode::FAILURE;
-        }
+    if let Some(Err(error)) = cli.tz.as_deref().map(output::show_in) {
+        eprintln!("error: {error:#}");
+        return ExitCode::FAILURE;
     }
     let store = replay::Store {
         db: cli.db,
