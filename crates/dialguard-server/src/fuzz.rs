@@ -23,6 +23,13 @@ pub fn bodies(bytes: &[u8]) {
     let _ = f.refuse_misspelled();
 }
 
+/// `bytes` as a Twilio status callback's form: answered a call, "not
+/// final", or an error; never a panic.
+pub fn twilio_form(bytes: &[u8]) {
+    let params: Vec<(String, String)> = form_urlencoded::parse(bytes).into_owned().collect();
+    let _ = crate::webhooks::twilio::parse_callback(&params, jiff::Timestamp::UNIX_EPOCH);
+}
+
 /// `text` as each kind of field: an instant, a number, a number in a path,
 /// a query's `at`.
 pub fn fields(text: &str) {

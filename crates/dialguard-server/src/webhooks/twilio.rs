@@ -22,7 +22,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use base64::Engine as _;
-use dialguard_core::Event;
+use dialguard_core::{Call, Event};
 use dialguard_formats::{Format, Options, read_all};
 use hmac::{Hmac, Mac};
 use jiff::{SignedDuration, Timestamp};
@@ -104,6 +104,16 @@ pub async fn status_callback(
     let tenant = state
         .tenant(&tenant_name)
         .ok_or_else(|| ApiError::unavailable(format!("tenant {tenant_name} is not loaded")))?;
+    match parse_callback(&params, tenant.clock.now())? {
+        Some(call) => record_call(&state, tenant, call).await,
+        None => Ok(ignored()),
+    }
+}
+
+/// A status callback's parameters as the call they report, or `None` for a
+/// status that is not final (the call is still going). `now` stands in
+/// for a callback without a `Timestamp`.
+pub(crate) fn parse_callback(params: &[(String, String)], now: Timestamp) -> Result<Option<Call>, ApiError> {
     if let Some((name, _)) = params.iter().find(|(_, v)| v.contains('\0')) {
         return Err(ApiError::field(
             name.clone(),
@@ -116,11 +126,11 @@ pub async fn status_callback(
         status.as_str(),
         "queued" | "initiated" | "ringing" | "in-progress" | "answered"
     ) {
-        return Ok(ignored());
+        return Ok(None);
     }
     let ended = match get("Timestamp") {
         Some(text) => parse_rfc2822(text).map_err(|why| ApiError::field("Timestamp", format!("Timestamp {why}")))?,
-        None => tenant.clock.now(),
+        None => now,
     };
     let duration = match get("CallDuration").map(str::trim).filter(|d| !d.is_empty()) {
         None => 0,
@@ -161,7 +171,7 @@ pub async fn status_callback(
         )));
     }
     match events.into_iter().next() {
-        Some(Event::Call(call)) => record_call(&state, tenant, call).await,
+        Some(Event::Call(call)) => Ok(Some(call)),
         _ => Err(ApiError::body("the callback holds no call")),
     }
 }
@@ -296,5 +306,55 @@ mod tests {
             "2026-03-02T15:04:05Z".parse::<Timestamp>().unwrap()
         );
         assert!(parse_rfc2822("yesterday").is_err());
+    }
+
+    #[test]
+    fn a_callback_is_read_into_its_call_or_refused_naming_the_field() {
+        let now: Timestamp = "2026-03-02T15:00:00Z".parse().unwrap();
+        let base = [
+            ("CallSid", "CA1"),
+            ("From", "+14155550100"),
+            ("To", "+12125550123"),
+            ("Direction", "outbound-api"),
+            ("CallStatus", "completed"),
+            ("CallDuration", "42"),
+            ("Timestamp", "Mon, 02 Mar 2026 15:00:00 +0000"),
+        ];
+        let call = parse_callback(&params(&base), now)
+            .unwrap()
+            .expect("a final status is a call");
+        assert_eq!(call.talk_seconds, 42);
+        assert_eq!(call.started_at.to_string(), "2026-03-02T14:59:18Z");
+        let mut ringing = base;
+        ringing[4] = ("CallStatus", "ringing");
+        assert!(
+            parse_callback(&params(&ringing), now).unwrap().is_none(),
+            "not final: ignored"
+        );
+        for (key, value) in [
+            ("CallDuration", "99999999999999999999"),
+            ("CallDuration", "-3"),
+            ("Timestamp", "yesterday"),
+            ("CallSid", "CA\u{0}1"),
+        ] {
+            let mut bad = params(&base);
+            bad.iter_mut().find(|(k, _)| k == key).unwrap().1 = value.to_owned();
+            let error = parse_callback(&bad, now).unwrap_err();
+            assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST, "{key}={value:?}");
+            assert_eq!(error.field.as_deref(), Some(key), "{key}={value:?}: {}", error.message);
+        }
+    }
+
+    proptest::proptest! {
+        /// Any values, any Unicode, in any of the fields Twilio sends: a call,
+        /// "not final" or a 400, never a panic.
+        #[test]
+        fn any_form_is_a_call_or_a_400(values in proptest::collection::vec("\\PC{0,24}", 7)) {
+            let keys = ["CallSid", "From", "To", "Direction", "CallStatus", "CallDuration", "Timestamp"];
+            let pairs: Vec<(String, String)> = keys.iter().map(|k| (*k).to_owned()).zip(values).collect();
+            if let Err(error) = parse_callback(&pairs, Timestamp::UNIX_EPOCH) {
+                proptest::prop_assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
+            }
+        }
     }
 }
