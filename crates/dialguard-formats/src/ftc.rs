@@ -192,9 +192,9 @@ impl Complaints<'_> {
         let (at, key_time) = match &report.when {
             When::Stamp(raw, field) => {
                 let stamp = stamp::parse_any(raw).map_err(|why| format!("{field} {why}"))?;
-                let span = stamp::resolve(self.timezone, stamp, None, stamp, None)
-                    .map_err(|_| format!("{field} {raw:?} is out of range"))?;
-                (span.started_at, raw.trim().to_owned())
+                let at =
+                    stamp::instant(self.timezone, stamp).map_err(|_| format!("{field} {raw:?} is out of range"))?;
+                (at, raw.trim().to_owned())
             }
             When::Undated => {
                 let day = self.day.ok_or(Problem::NeedDate)?;

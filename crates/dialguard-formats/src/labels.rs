@@ -220,19 +220,14 @@ fn instant(record: &Row, when: Option<usize>, day: Option<Date>, zone: &TimeZone
         None => None,
     };
     let stamp = match (written, day) {
-        (Some(text), _) => us_date(text)
-            .map(Stamp::Local)
-            .map_or_else(|| stamp::parse_any(text).map_err(|why| format!("date {why}")), Ok)?,
+        (Some(text), _) => match us_date(text) {
+            Some(local) => Stamp::Local(local),
+            None => stamp::parse_any(text).map_err(|why| format!("date {why}"))?,
+        },
         (None, Some(day)) => Stamp::Local(day.to_datetime(jiff::civil::Time::midnight())),
         (None, None) => return Err("date is empty: the row does not say when the scan was".to_owned()),
     };
-    match stamp {
-        Stamp::Instant(at) => Ok(at),
-        Stamp::Local(local) => zone
-            .to_ambiguous_timestamp(local)
-            .compatible()
-            .map_err(|e| format!("date {local} is not a time in the file's zone: {e}")),
-    }
+    stamp::instant(zone, stamp).map_err(|_| "date is out of range".to_owned())
 }
 
 /// `12/05/2026` or `12/05/2026 14:30` (US exports): month first.

@@ -316,6 +316,12 @@ pub(crate) fn resolve(
     })
 }
 
+/// One stamp alone as an instant (a complaint's, a label scan's): a wall
+/// time in `tz`, the earlier reading in a fall fold.
+pub(crate) fn instant(tz: &TimeZone, stamp: Stamp) -> Result<Timestamp, SpanError> {
+    resolve(tz, stamp, None, stamp, None).map(|span| span.started_at)
+}
+
 /// `start + seconds`, for records that give a duration instead of an end.
 pub(crate) fn after(start: Stamp, seconds: u32) -> Stamp {
     let span = SignedDuration::from_secs(i64::from(seconds));

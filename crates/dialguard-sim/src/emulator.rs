@@ -860,6 +860,26 @@ mod tests {
         assert_eq!(e.numbers_ever_labeled(), 1);
     }
 
+    /// A number its history labeled is counted apart when the campaign's
+    /// tally starts; one labeled later is not.
+    #[test]
+    fn the_tally_says_which_numbers_the_history_had_labeled() {
+        let mut e = Emulator::new(EmulatorConfig::default(), 2, 0, 1);
+        let flood = |e: &mut Emulator, n: usize, from: i64| {
+            for i in 0..300 {
+                e.observe_call(n, Carrier::Verizon, from + 60 * i, call(Outcome::NoAnswer, 0));
+            }
+        };
+        flood(&mut e, 0, 0);
+        assert!(e.is_labeled(0, Carrier::Verizon));
+        let start = 400 * 60;
+        e.restart_tally(start);
+        assert_eq!((e.numbers_ever_labeled(), e.numbers_labeled_at_start()), (1, 1));
+        flood(&mut e, 1, start);
+        assert!(e.is_labeled(1, Carrier::Verizon));
+        assert_eq!((e.numbers_ever_labeled(), e.numbers_labeled_at_start()), (2, 1));
+    }
+
     #[test]
     fn drawn_engines_differ_by_seed_are_valid_and_round_trip() {
         let a = EmulatorConfig::draw(1);

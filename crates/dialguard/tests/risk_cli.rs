@@ -204,6 +204,21 @@ fn explain_refuses_what_it_cannot_judge() {
     assert_eq!(code, 2);
 }
 
+/// `labels list OURS` as of 2026-03-21, as JSON.
+fn labels_of_ours(db: &Path) -> Value {
+    let (code, stdout, stderr) = run(dialguard(db).args([
+        "labels",
+        "list",
+        OURS,
+        "--at",
+        "2026-03-21T00:00:00Z",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str(&stdout).unwrap()
+}
+
 /// Registers OURS in the pool `sales` from 2026-03-01.
 fn register_ours(db: &Path) {
     let (code, _, stderr) = run(dialguard(db).args([
@@ -249,17 +264,7 @@ fn labels_are_recorded_listed_and_override_health() {
     let (code, _, stderr) = add(&["--carrier", "t-mobile", "--clean", "--at", "2026-03-20T13:00:00Z"]);
     assert_eq!(code, 0, "{stderr}");
 
-    let (code, stdout, stderr) = run(dialguard(&db).args([
-        "labels",
-        "list",
-        OURS,
-        "--at",
-        "2026-03-21T00:00:00Z",
-        "--format",
-        "json",
-    ]));
-    assert_eq!(code, 0, "{stderr}");
-    let listed: Value = serde_json::from_str(&stdout).unwrap();
+    let listed = labels_of_ours(&db);
     let carriers = &listed["numbers"][0]["carriers"];
     assert_eq!(
         (carriers[0]["carrier"].as_str(), carriers[0]["label"].as_str()),
@@ -329,17 +334,7 @@ fn a_label_scan_export_imports_as_observations_once_however_often_it_is_imported
         "{again}"
     );
 
-    let (code, stdout, stderr) = run(dialguard(&db).args([
-        "labels",
-        "list",
-        OURS,
-        "--at",
-        "2026-03-21T00:00:00Z",
-        "--format",
-        "json",
-    ]));
-    assert_eq!(code, 0, "{stderr}");
-    let listed: Value = serde_json::from_str(&stdout).unwrap();
+    let listed = labels_of_ours(&db);
     assert_eq!(listed["numbers"][0]["history"].as_array().unwrap().len(), 2, "{listed}");
     let carriers = &listed["numbers"][0]["carriers"];
     assert_eq!(
