@@ -40,6 +40,7 @@ macro_rules! event_log_conformance {
         $crate::event_log_conformance!(@tests $fresh;
             reopened_log_keeps_everything_and_continues,
             handles_on_one_store_deduplicate_against_each_other,
+            a_cursor_outlives_a_reopen_and_only_moves_forward,
         );
     };
     (@tests $fresh:expr; $($check:ident),* $(,)?) => {
@@ -452,6 +453,31 @@ pub fn reopened_log_keeps_everything_and_continues(mut open: impl FnMut() -> Box
     );
     assert_eq!(fresh.accepted, 1);
     assert!(fresh.last_seq > last_seq, "sequence numbers are never reused");
+}
+
+pub fn a_cursor_outlives_a_reopen_and_only_moves_forward(mut open: impl FnMut() -> Box<dyn EventLog>) {
+    {
+        let mut log = open();
+        assert_eq!(
+            log.cursor(TENANT, "alerts:ops").unwrap(),
+            0,
+            "a reader that never saved starts at 0"
+        );
+        append(&mut *log, TENANT, &every_kind());
+        log.set_cursor(TENANT, "alerts:ops", 5).unwrap();
+        log.set_cursor(TENANT, "alerts:pager", 2).unwrap();
+        log.set_cursor("globex", "alerts:ops", 9).unwrap();
+        log.set_cursor(TENANT, "alerts:ops", 3).unwrap();
+    }
+    let log = open();
+    assert_eq!(
+        log.cursor(TENANT, "alerts:ops").unwrap(),
+        5,
+        "kept, and never moved back"
+    );
+    assert_eq!(log.cursor(TENANT, "alerts:pager").unwrap(), 2);
+    assert_eq!(log.cursor("globex", "alerts:ops").unwrap(), 9, "each tenant its own");
+    assert_eq!(log.cursor("initech", "alerts:ops").unwrap(), 0);
 }
 
 pub fn handles_on_one_store_deduplicate_against_each_other(mut open: impl FnMut() -> Box<dyn EventLog>) {

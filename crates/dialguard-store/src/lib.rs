@@ -56,6 +56,14 @@ pub trait EventLog {
 
     /// How many events the tenant has in the log.
     fn count(&self, tenant: &str) -> Result<u64, StoreError>;
+
+    /// How far the reader `name` of the tenant's log has got: the sequence
+    /// number it last finished with, 0 when it never saved one.
+    fn cursor(&self, tenant: &str, name: &str) -> Result<u64, StoreError>;
+
+    /// Saves the reader `name`'s place. A cursor only moves forward: an
+    /// older `seq` than the saved one leaves it where it is.
+    fn set_cursor(&mut self, tenant: &str, name: &str, seq: u64) -> Result<(), StoreError>;
 }
 
 /// A boxed log is a log, so code can hold whichever backend was opened.
@@ -70,6 +78,14 @@ impl<L: EventLog + ?Sized> EventLog for Box<L> {
 
     fn count(&self, tenant: &str) -> Result<u64, StoreError> {
         (**self).count(tenant)
+    }
+
+    fn cursor(&self, tenant: &str, name: &str) -> Result<u64, StoreError> {
+        (**self).cursor(tenant, name)
+    }
+
+    fn set_cursor(&mut self, tenant: &str, name: &str, seq: u64) -> Result<(), StoreError> {
+        (**self).set_cursor(tenant, name, seq)
     }
 }
 

@@ -130,7 +130,7 @@ fn a_newer_schema_is_refused_and_left_as_it_was() {
 fn a_schema_with_someone_elses_tables_is_refused_and_left_untouched() {
     let scratch = Scratch::new();
     drop(scratch.open());
-    scratch.sql("DROP TABLE dialguard_schema, tenants, log_head, calls, events");
+    scratch.sql("DROP TABLE dialguard_schema, tenants, log_head, calls, events, cursors");
     scratch.sql("CREATE TABLE calls (agent text); INSERT INTO calls VALUES ('alice')");
 
     let error = PgLog::connect_with_schema(&scratch.url, &scratch.schema)

@@ -343,6 +343,38 @@ impl EventLog for PgLog {
         let count: i64 = row.try_get(0).doing(db, "counting events")?;
         Ok(u64::try_from(count).unwrap_or_default())
     }
+
+    fn cursor(&self, tenant: &str, name: &str) -> Result<u64, StoreError> {
+        let db = &self.db;
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt(
+                "SELECT c.seq FROM cursors c JOIN tenants t ON t.id = c.tenant WHERE t.name = $1 AND c.name = $2",
+                &[&tenant, &name],
+            )
+            .doing(db, "reading a cursor")?;
+        let Some(row) = row else {
+            return Ok(0);
+        };
+        let seq: i64 = row.try_get(0).doing(db, "reading a cursor")?;
+        Ok(u64::try_from(seq).unwrap_or_default())
+    }
+
+    fn set_cursor(&mut self, tenant: &str, name: &str, seq: u64) -> Result<(), StoreError> {
+        let tenant_id = self.tenant_id_creating(tenant)?;
+        let db = &self.db;
+        let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+        self.client
+            .get_mut()
+            .execute(
+                "INSERT INTO cursors (tenant, name, seq) VALUES ($1, $2, $3) \
+                 ON CONFLICT (tenant, name) DO UPDATE SET seq = GREATEST(cursors.seq, excluded.seq)",
+                &[&tenant_id, &name, &seq],
+            )
+            .doing(db, "saving a cursor")?;
+        Ok(())
+    }
 }
 
 /// A batch as the column arrays [`APPEND`] unnests.

@@ -75,6 +75,14 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE UNIQUE INDEX events_dedup ON events (tenant, kind, source, source_id);
      CREATE INDEX events_by_tenant ON events (tenant, seq);"#,
+    // 2: how far each reader of the log outside the engine (an alert
+    // endpoint) has got, so a restart resumes where it stopped.
+    r#"CREATE TABLE cursors (
+         tenant bigint NOT NULL,
+         name text COLLATE "C" NOT NULL,
+         seq bigint NOT NULL,
+         PRIMARY KEY (tenant, name)
+     );"#,
 ];
 
 /// The schema version this build writes.
@@ -82,7 +90,7 @@ pub(super) const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// The tables a log has (or had, in some version): finding any of them
 /// without `dialguard_schema` means the schema belongs to someone else.
-const LOG_TABLES: &[&str] = &["dialguard_schema", "tenants", "log_head", "calls", "events"];
+const LOG_TABLES: &[&str] = &["dialguard_schema", "tenants", "log_head", "calls", "events", "cursors"];
 
 /// The first key of the advisory lock taken while migrating ("DGLG").
 const MIGRATION_LOCK: i32 = 0x4447_4c47;

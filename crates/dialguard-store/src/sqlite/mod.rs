@@ -200,6 +200,33 @@ impl EventLog for SqliteLog {
             .doing(db, "counting events")?;
         Ok(u64::try_from(count).unwrap_or_default())
     }
+
+    fn cursor(&self, tenant: &str, name: &str) -> Result<u64, StoreError> {
+        let db = &self.db;
+        let Some(tenant_id) = find_tenant(&self.conn, db, tenant)? else {
+            return Ok(0);
+        };
+        let seq: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT seq FROM cursors WHERE tenant = ?1 AND name = ?2")
+            .and_then(|mut stmt| stmt.query_row(params![tenant_id, name], |row| row.get(0)).optional())
+            .doing(db, "reading a cursor")?;
+        Ok(seq.map_or(0, |seq| u64::try_from(seq).unwrap_or_default()))
+    }
+
+    fn set_cursor(&mut self, tenant: &str, name: &str, seq: u64) -> Result<(), StoreError> {
+        let db = &self.db;
+        let tenant_id = tenant_id_creating(&self.conn, db, tenant)?;
+        let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+        self.conn
+            .prepare_cached(
+                "INSERT INTO cursors (tenant, name, seq) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (tenant, name) DO UPDATE SET seq = max(seq, excluded.seq)",
+            )
+            .and_then(|mut stmt| stmt.execute(params![tenant_id, name, seq]))
+            .doing(db, "saving a cursor")?;
+        Ok(())
+    }
 }
 
 /// What a batch leaves for the key table once it has committed.

@@ -78,6 +78,14 @@ const MIGRATIONS: &[&str] = &[
      ) STRICT;
      CREATE UNIQUE INDEX events_dedup ON events (tenant, kind, source, source_id);
      CREATE INDEX events_by_tenant ON events (tenant, seq);",
+    // 2: how far each reader of the log outside the engine (an alert
+    // endpoint) has got, so a restart resumes where it stopped.
+    "CREATE TABLE cursors (
+         tenant INTEGER NOT NULL,
+         name TEXT NOT NULL,
+         seq INTEGER NOT NULL,
+         PRIMARY KEY (tenant, name)
+     ) STRICT, WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.
