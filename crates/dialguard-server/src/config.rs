@@ -30,6 +30,13 @@
 //!
 //! [control]                          # dialguard_core::control::ControlConfig
 //! margin = 0.15
+//!
+//! [[alerts]]                         # one per endpoint (see `alerts`)
+//! name = "ops-slack"
+//! url = "https://hooks.slack.com/services/…"
+//! format = "slack"                   # or "json" (the default)
+//! secret = "…"                       # optional: signs each alert
+//! on = ["label", "quarantine"]       # default: every kind
 //! ```
 //!
 //! The one rule that is not a default: with no tokens the API is open to
@@ -49,6 +56,8 @@ use dialguard_core::metrics::MetricsConfig;
 use dialguard_core::risk::RiskConfig;
 use ed25519_dalek::VerifyingKey;
 use serde::Deserialize;
+
+use crate::alerts::AlertEndpoint;
 
 /// The tenant of a server without tokens, and of the command line.
 pub const DEFAULT_TENANT: &str = "default";
@@ -139,6 +148,7 @@ struct ConfigFile {
     tick: TickConfig,
     control: ControlConfig,
     metrics: Option<MetricsConfig>,
+    alerts: Vec<AlertEndpoint>,
 }
 
 /// A configuration that cannot be used, naming the file and the key.
@@ -163,6 +173,8 @@ pub struct ServerConfig {
     pub twilio: Vec<TwilioAccount>,
     pub telnyx: Option<TelnyxConfig>,
     pub engine: EngineConfig,
+    /// Where alerts go (`[[alerts]]`).
+    pub alerts: Vec<AlertEndpoint>,
 }
 
 /// The Telnyx settings, the key decoded.
@@ -180,6 +192,7 @@ impl Default for ServerConfig {
             twilio: Vec::new(),
             telnyx: None,
             engine: EngineConfig::default(),
+            alerts: Vec::new(),
         }
     }
 }
@@ -266,13 +279,33 @@ impl ServerConfig {
             tick: file.tick,
             control: file.control,
         };
-        Ok(ServerConfig {
+        let config = ServerConfig {
             tokens,
             body_limit,
             twilio,
             telnyx,
             engine,
-        })
+            alerts: file.alerts,
+        };
+        let served = config.tenants();
+        let mut names = std::collections::HashSet::new();
+        for (i, endpoint) in config.alerts.iter().enumerate() {
+            endpoint.check(i).map_err(invalid)?;
+            if !served.contains(&endpoint.tenant) {
+                return Err(invalid(format!(
+                    "alerts[{i}].tenant {:?} is not a tenant this configuration serves ({}): name one of them, or add a token for it",
+                    endpoint.tenant,
+                    served.join(", ")
+                )));
+            }
+            if !names.insert((endpoint.tenant.as_str(), endpoint.name.as_str())) {
+                return Err(invalid(format!(
+                    "alerts[{i}].name {:?} is used twice for tenant {}: each endpoint keeps its own place in the log",
+                    endpoint.name, endpoint.tenant
+                )));
+            }
+        }
+        Ok(config)
     }
 
     /// Every tenant the server serves: the tokens' and the webhooks', or

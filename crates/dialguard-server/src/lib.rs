@@ -32,6 +32,7 @@
 //! (engine and clock), `dashboard/*` (HTML and SVG, no script), `metrics`,
 //! `openapi`, `config`.
 
+pub mod alerts;
 mod api;
 mod app;
 mod body;
@@ -131,6 +132,7 @@ pub struct Server {
     state: AppState,
     writer_thread: JoinHandle<()>,
     follower: Option<follow::Follower>,
+    alerter: Option<alerts::Alerter>,
     replayed: Replayed,
 }
 
@@ -209,6 +211,8 @@ impl Server {
                 what: "starting to follow the shared log",
                 source,
             })?;
+        let served: Vec<Arc<Tenant>> = tenants.values().cloned().collect();
+        let alerter = alerts::start(&location, &config.alerts, &served)?;
         let state = AppState {
             inner: Arc::new(Shared {
                 config,
@@ -224,6 +228,7 @@ impl Server {
             state,
             writer_thread,
             follower,
+            alerter,
             replayed,
         })
     }
@@ -244,6 +249,7 @@ impl Server {
             state,
             writer_thread,
             follower,
+            alerter,
             ..
         } = self;
         let listener = tokio::net::TcpListener::from_std(listener).map_err(|source| ServeError::Io {
@@ -265,6 +271,9 @@ impl Server {
         let _ = ticker.await;
         if let Some(follower) = follower {
             let _ = tokio::task::spawn_blocking(move || follower.stop()).await;
+        }
+        if let Some(alerter) = alerter {
+            let _ = tokio::task::spawn_blocking(move || alerter.stop()).await;
         }
         writer.shutdown().await;
         drop(writer);

@@ -458,26 +458,26 @@ pub fn reopened_log_keeps_everything_and_continues(mut open: impl FnMut() -> Box
 pub fn a_cursor_outlives_a_reopen_and_only_moves_forward(mut open: impl FnMut() -> Box<dyn EventLog>) {
     {
         let mut log = open();
-        assert_eq!(
-            log.cursor(TENANT, "alerts:ops").unwrap(),
-            0,
-            "a reader that never saved starts at 0"
-        );
+        let never = log.cursor(TENANT, "alerts:ops").unwrap();
+        assert_eq!(never, None, "a reader that never saved has no place");
         append(&mut *log, TENANT, &every_kind());
+        log.set_cursor(TENANT, "alerts:none-yet", 0).unwrap();
         log.set_cursor(TENANT, "alerts:ops", 5).unwrap();
         log.set_cursor(TENANT, "alerts:pager", 2).unwrap();
         log.set_cursor("globex", "alerts:ops", 9).unwrap();
         log.set_cursor(TENANT, "alerts:ops", 3).unwrap();
     }
     let log = open();
+    let cursor = |tenant: &str, name: &str| log.cursor(tenant, name).unwrap();
+    assert_eq!(cursor(TENANT, "alerts:ops"), Some(5), "kept, and never moved back");
+    assert_eq!(cursor(TENANT, "alerts:pager"), Some(2));
     assert_eq!(
-        log.cursor(TENANT, "alerts:ops").unwrap(),
-        5,
-        "kept, and never moved back"
+        cursor(TENANT, "alerts:none-yet"),
+        Some(0),
+        "a place at the start is a place"
     );
-    assert_eq!(log.cursor(TENANT, "alerts:pager").unwrap(), 2);
-    assert_eq!(log.cursor("globex", "alerts:ops").unwrap(), 9, "each tenant its own");
-    assert_eq!(log.cursor("initech", "alerts:ops").unwrap(), 0);
+    assert_eq!(cursor("globex", "alerts:ops"), Some(9), "each tenant its own");
+    assert_eq!(cursor("initech", "alerts:ops"), None);
 }
 
 pub fn handles_on_one_store_deduplicate_against_each_other(mut open: impl FnMut() -> Box<dyn EventLog>) {

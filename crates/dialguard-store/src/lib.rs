@@ -58,8 +58,8 @@ pub trait EventLog {
     fn count(&self, tenant: &str) -> Result<u64, StoreError>;
 
     /// How far the reader `name` of the tenant's log has got: the sequence
-    /// number it last finished with, 0 when it never saved one.
-    fn cursor(&self, tenant: &str, name: &str) -> Result<u64, StoreError>;
+    /// number it last finished with, `None` when it never saved one.
+    fn cursor(&self, tenant: &str, name: &str) -> Result<Option<u64>, StoreError>;
 
     /// Saves the reader `name`'s place. A cursor only moves forward: an
     /// older `seq` than the saved one leaves it where it is.
@@ -80,7 +80,7 @@ impl<L: EventLog + ?Sized> EventLog for Box<L> {
         (**self).count(tenant)
     }
 
-    fn cursor(&self, tenant: &str, name: &str) -> Result<u64, StoreError> {
+    fn cursor(&self, tenant: &str, name: &str) -> Result<Option<u64>, StoreError> {
         (**self).cursor(tenant, name)
     }
 

@@ -344,7 +344,7 @@ impl EventLog for PgLog {
         Ok(u64::try_from(count).unwrap_or_default())
     }
 
-    fn cursor(&self, tenant: &str, name: &str) -> Result<u64, StoreError> {
+    fn cursor(&self, tenant: &str, name: &str) -> Result<Option<u64>, StoreError> {
         let db = &self.db;
         let row = self
             .client
@@ -355,10 +355,10 @@ impl EventLog for PgLog {
             )
             .doing(db, "reading a cursor")?;
         let Some(row) = row else {
-            return Ok(0);
+            return Ok(None);
         };
         let seq: i64 = row.try_get(0).doing(db, "reading a cursor")?;
-        Ok(u64::try_from(seq).unwrap_or_default())
+        Ok(Some(u64::try_from(seq).unwrap_or_default()))
     }
 
     fn set_cursor(&mut self, tenant: &str, name: &str, seq: u64) -> Result<(), StoreError> {

@@ -201,17 +201,17 @@ impl EventLog for SqliteLog {
         Ok(u64::try_from(count).unwrap_or_default())
     }
 
-    fn cursor(&self, tenant: &str, name: &str) -> Result<u64, StoreError> {
+    fn cursor(&self, tenant: &str, name: &str) -> Result<Option<u64>, StoreError> {
         let db = &self.db;
         let Some(tenant_id) = find_tenant(&self.conn, db, tenant)? else {
-            return Ok(0);
+            return Ok(None);
         };
         let seq: Option<i64> = self
             .conn
             .prepare_cached("SELECT seq FROM cursors WHERE tenant = ?1 AND name = ?2")
             .and_then(|mut stmt| stmt.query_row(params![tenant_id, name], |row| row.get(0)).optional())
             .doing(db, "reading a cursor")?;
-        Ok(seq.map_or(0, |seq| u64::try_from(seq).unwrap_or_default()))
+        Ok(seq.map(|seq| u64::try_from(seq).unwrap_or_default()))
     }
 
     fn set_cursor(&mut self, tenant: &str, name: &str, seq: u64) -> Result<(), StoreError> {

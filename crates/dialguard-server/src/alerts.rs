@@ -1,0 +1,636 @@
+//! Alerts: what an operations lead must hear about without opening the
+//! dashboard (a number newly labeled, a quarantine, a plan's phase moving,
+//! a number retired), sent to the endpoints `[[alerts]]` names.
+//!
+//! ```text
+//! the tenant's log ──► Watch (labeled set) ──► Alert ──► outbox per endpoint ──► POST
+//!   (replayed from          pure: seq + event      kinds it asked for     signed, retried
+//!    its own connection)    → at most one alert                           with backoff
+//! ```
+//!
+//! - **The log is the outbox.** Alerts are derived from the events the
+//!   engine already keeps, so nothing is written twice and nothing is lost:
+//!   each endpoint's place in the log (its *cursor*, saved in the store) only
+//!   moves past an alert once the endpoint answered 2xx. A restart, or a
+//!   receiver that was down for a day, resumes at the first alert not
+//!   delivered. Delivery is at least once: each alert carries an id
+//!   (`X-Dialguard-Alert-Id`, the tenant and the event's sequence number) a
+//!   receiver can deduplicate on.
+//! - **A new endpoint starts at the end of the log**: adding one to a
+//!   running deployment does not replay a year of history at it.
+//! - **Signed** (when the endpoint has a `secret`): `X-Dialguard-Signature:
+//!   v1=<hex HMAC-SHA256 of "<X-Dialguard-Timestamp>.<body>">`, the scheme
+//!   Stripe and Slack use, so a receiver can refuse forgeries and replays.
+//! - **Retried** with a doubling pause (1 s up to 5 minutes) while the
+//!   endpoint fails or cannot be reached; the alerts behind it wait, in order.
+//! - With several servers on one PostgreSQL log, only the server leading a
+//!   tenant sends its alerts.
+//!
+//! Dispute deadlines and pool headroom are not events; they are not alerted
+//! on yet.
+
+use std::collections::{HashSet, VecDeque};
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use dialguard_core::lifecycle::NumberState;
+use dialguard_core::number::E164;
+use dialguard_core::{Carrier, Event};
+use dialguard_store::{EventLog, Location};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::tenant::Tenant;
+
+/// How often each tenant's log is read for new events.
+const POLL: Duration = Duration::from_millis(250);
+/// The first pause after a failed delivery; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// How long one delivery may take before it counts as failed.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What an alert is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// A carrier shows a number labeled that it did not show labeled before.
+    Label,
+    /// A carrier shows a labeled number clean again.
+    LabelCleared,
+    /// A number was stopped at once (a label, a complaint, its figures).
+    Quarantine,
+    /// Any other change of a number's state: a plan's phases, a return to
+    /// `active`, `watch`, a retirement.
+    State,
+}
+
+impl AlertKind {
+    pub const ALL: [AlertKind; 4] = [
+        AlertKind::Label,
+        AlertKind::LabelCleared,
+        AlertKind::Quarantine,
+        AlertKind::State,
+    ];
+}
+
+/// How an endpoint wants its alerts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertFormat {
+    /// The alert as JSON (see [`Alert`]).
+    #[default]
+    Json,
+    /// `{"text": "…"}`: a Slack (or Mattermost, Rocket.Chat, Teams
+    /// workflow) incoming webhook.
+    Slack,
+}
+
+/// One `[[alerts]]` entry.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertEndpoint {
+    /// Names the endpoint in logs and its place in the log; keep it when
+    /// the URL changes, or the new name starts at the end of the log.
+    pub name: String,
+    /// Where alerts are POSTed (`http://` or `https://`).
+    pub url: String,
+    #[serde(default)]
+    pub format: AlertFormat,
+    /// Signs every alert (see the module's documentation).
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// The tenant whose alerts go here. Default: `default`.
+    #[serde(default = "default_tenant")]
+    pub tenant: String,
+    /// The kinds sent. Default: every kind.
+    #[serde(default = "every_kind")]
+    pub on: Vec<AlertKind>,
+}
+
+fn default_tenant() -> String {
+    crate::config::DEFAULT_TENANT.to_owned()
+}
+
+fn every_kind() -> Vec<AlertKind> {
+    AlertKind::ALL.to_vec()
+}
+
+impl AlertEndpoint {
+    /// What is wrong with the entry, if anything, for the configuration's
+    /// error (`index` is its place among `[[alerts]]`).
+    pub fn check(&self, index: usize) -> Result<(), String> {
+        if self.name.trim().is_empty() {
+            return Err(format!("alerts[{index}].name is empty: name the endpoint"));
+        }
+        let scheme_ok = ["http://", "https://"]
+            .iter()
+            .any(|s| self.url.len() > s.len() && self.url[..s.len()].eq_ignore_ascii_case(s));
+        if !scheme_ok {
+            return Err(format!(
+                "alerts[{index}].url {:?} is not an http:// or https:// URL",
+                self.url
+            ));
+        }
+        if self.secret.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            return Err(format!(
+                "alerts[{index}].secret is empty: leave it out to send unsigned"
+            ));
+        }
+        if self.on.is_empty() {
+            return Err(format!(
+                "alerts[{index}].on is empty: list the kinds to send (label, label_cleared, quarantine, state) or leave it out for all"
+            ));
+        }
+        Ok(())
+    }
+
+    fn cursor_name(&self) -> String {
+        format!("alerts:{}", self.name)
+    }
+}
+
+/// One alert, as the JSON format sends it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Alert {
+    /// `<tenant>-<sequence number of the event>`: the same alert sent twice
+    /// has the same id.
+    pub id: String,
+    pub tenant: String,
+    pub kind: AlertKind,
+    /// When it happened (the event's instant), RFC 3339, UTC.
+    pub at: String,
+    pub number: E164,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<Carrier>,
+    /// The label text, for `label`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The new state, for `quarantine` and `state`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<NumberState>,
+    /// In plain words.
+    pub text: String,
+    #[serde(skip)]
+    seq: u64,
+}
+
+/// Turns a tenant's events into alerts; remembers which numbers each
+/// carrier shows labeled, so only a change is news.
+#[derive(Debug, Default)]
+pub struct Watch {
+    labeled: HashSet<(E164, Carrier)>,
+}
+
+impl Watch {
+    /// The alert the event at `seq` raises, if any.
+    pub fn see(&mut self, tenant: &str, seq: u64, event: &Event) -> Option<Alert> {
+        let at = event.at().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let alert = |kind, number, text| Alert {
+            id: format!("{tenant}-{seq}"),
+            tenant: tenant.to_owned(),
+            kind,
+            at: at.clone(),
+            number,
+            carrier: None,
+            label: None,
+            state: None,
+            text,
+            seq,
+        };
+        match event {
+            Event::Label(l) => {
+                let key = (l.number, l.carrier);
+                match &l.label {
+                    Some(text) if self.labeled.insert(key) => Some(Alert {
+                        carrier: Some(l.carrier),
+                        label: Some(text.clone()),
+                        ..alert(
+                            AlertKind::Label,
+                            l.number,
+                            format!(
+                                "{} ({}) shows {} as \"{}\" (seen by {} at {at})",
+                                l.carrier.as_str(),
+                                l.carrier.engine(),
+                                l.number,
+                                text,
+                                l.source
+                            ),
+                        )
+                    }),
+                    None if self.labeled.remove(&key) => Some(Alert {
+                        carrier: Some(l.carrier),
+                        ..alert(
+                            AlertKind::LabelCleared,
+                            l.number,
+                            format!(
+                                "{} ({}) shows {} clean again (seen by {} at {at})",
+                                l.carrier.as_str(),
+                                l.carrier.engine(),
+                                l.number,
+                                l.source
+                            ),
+                        )
+                    }),
+                    _ => None,
+                }
+            }
+            Event::StateChanged(s) => {
+                let kind = if s.state == NumberState::Quarantined {
+                    AlertKind::Quarantine
+                } else {
+                    AlertKind::State
+                };
+                Some(Alert {
+                    state: Some(s.state),
+                    ..alert(
+                        kind,
+                        s.number,
+                        format!("{} is now {} at {at}: {}", s.number, s.state.as_str(), s.reason),
+                    )
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The body and headers of one delivery.
+#[derive(Debug, PartialEq)]
+pub struct Delivery {
+    pub body: String,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+/// What is sent to `endpoint` for `alert` at `sent_at` (Unix seconds).
+pub fn delivery(endpoint: &AlertEndpoint, alert: &Alert, sent_at: i64) -> Delivery {
+    let body = match endpoint.format {
+        AlertFormat::Json => serde_json::to_string(alert).expect("an alert serializes"),
+        AlertFormat::Slack => {
+            serde_json::json!({ "text": format!("dialguard [{}]: {}", alert.tenant, alert.text) }).to_string()
+        }
+    };
+    let mut headers = vec![
+        ("content-type", "application/json".to_owned()),
+        ("x-dialguard-alert-id", alert.id.clone()),
+        ("x-dialguard-timestamp", sent_at.to_string()),
+    ];
+    if let Some(secret) = &endpoint.secret {
+        headers.push(("x-dialguard-signature", signature(secret, sent_at, &body)));
+    }
+    Delivery { body, headers }
+}
+
+/// `v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`: what a receiver
+/// recomputes to check an alert came from this server.
+pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    let mut out = String::from("v1=");
+    for byte in mac.finalize().into_bytes() {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
+}
+
+/// One endpoint's queue.
+struct Outbox {
+    endpoint: AlertEndpoint,
+    /// Where the endpoint's place in the log stands.
+    cursor: u64,
+    pending: VecDeque<Alert>,
+    retry_at: Instant,
+    backoff: Duration,
+}
+
+/// One tenant's alerts.
+struct Feed {
+    tenant: Arc<Tenant>,
+    watch: Watch,
+    /// The last event read from the log.
+    seen: u64,
+    outboxes: Vec<Outbox>,
+}
+
+/// The alerting thread; [`Alerter::stop`] ends it.
+pub struct Alerter {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
+}
+
+impl Alerter {
+    /// Ends the thread (within a delivery's timeout) and waits for it.
+    pub fn stop(self) {
+        self.stop.store(true, Ordering::Release);
+        self.thread.thread().unpark();
+        let _ = self.thread.join();
+    }
+}
+
+/// Starts sending the alerts `endpoints` ask for, reading the log at
+/// `location` on a connection of its own. `None` when there are none.
+pub fn start(
+    location: &Location,
+    endpoints: &[AlertEndpoint],
+    tenants: &[Arc<Tenant>],
+) -> Result<Option<Alerter>, dialguard_store::StoreError> {
+    if endpoints.is_empty() {
+        return Ok(None);
+    }
+    let mut log = location.open()?;
+    let mut feeds = Vec::new();
+    for tenant in tenants {
+        let mine: Vec<&AlertEndpoint> = endpoints.iter().filter(|e| e.tenant == tenant.name).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let mut feed = Feed {
+            tenant: tenant.clone(),
+            watch: Watch::default(),
+            seen: 0,
+            outboxes: Vec::new(),
+        };
+        // The whole log once, for which numbers are labeled now; alerts
+        // only for what an endpoint has not had.
+        let mut saved = Vec::new();
+        for endpoint in mine {
+            saved.push(log.cursor(&tenant.name, &endpoint.cursor_name())?);
+            feed.outboxes.push(Outbox {
+                endpoint: endpoint.clone(),
+                cursor: 0,
+                pending: VecDeque::new(),
+                retry_at: Instant::now(),
+                backoff: FIRST_BACKOFF,
+            });
+        }
+        let mut events = Vec::new();
+        feed.seen = log.replay(&tenant.name, 0, &mut |seq, event| {
+            if !matches!(event, Event::Call(_)) {
+                events.push((seq, event));
+            }
+        })?;
+        for (outbox, saved) in feed.outboxes.iter_mut().zip(&saved) {
+            outbox.cursor = match saved {
+                Some(seq) => *seq,
+                // A new endpoint starts at the end of the log, from now on:
+                // what comes after this start is its to receive.
+                None => {
+                    log.set_cursor(&tenant.name, &outbox.endpoint.cursor_name(), feed.seen)?;
+                    feed.seen
+                }
+            };
+        }
+        for (seq, event) in events {
+            feed.take(seq, &event);
+        }
+        feeds.push(feed);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = stop.clone();
+    let thread = std::thread::Builder::new()
+        .name("dialguard-alerts".into())
+        .spawn(move || run(log, feeds, &stopped))
+        .map_err(|e| dialguard_store::StoreError::Backend {
+            db: "alerts".to_owned(),
+            doing: "starting the alerting thread",
+            source: e.into(),
+        })?;
+    Ok(Some(Alerter { stop, thread }))
+}
+
+impl Feed {
+    /// Reads the event at `seq` into every outbox that wants its alert.
+    fn take(&mut self, seq: u64, event: &Event) {
+        let Some(alert) = self.watch.see(&self.tenant.name, seq, event) else {
+            return;
+        };
+        for outbox in &mut self.outboxes {
+            if seq > outbox.cursor && outbox.endpoint.on.contains(&alert.kind) {
+                outbox.pending.push_back(alert.clone());
+            }
+        }
+    }
+}
+
+fn run(mut log: Box<dyn EventLog + Send>, mut feeds: Vec<Feed>, stop: &AtomicBool) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(TIMEOUT))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    while !stop.load(Ordering::Acquire) {
+        for feed in &mut feeds {
+            let mut events = Vec::new();
+            match log.replay(&feed.tenant.name, feed.seen, &mut |seq, event| {
+                if !matches!(event, Event::Call(_)) {
+                    events.push((seq, event));
+                }
+            }) {
+                Ok(seen) => feed.seen = seen,
+                Err(e) => eprintln!("alerts: reading {}'s log: {e}; trying again", feed.tenant.name),
+            }
+            for (seq, event) in events {
+                feed.take(seq, &event);
+            }
+            // With several servers on one log, the tenant's leader sends.
+            if !feed.tenant.leads.load(Ordering::Acquire) {
+                continue;
+            }
+            for outbox in &mut feed.outboxes {
+                deliver(&agent, log.as_mut(), &feed.tenant.name, outbox, feed.seen, stop);
+            }
+        }
+        std::thread::park_timeout(POLL);
+    }
+}
+
+/// Sends what `outbox` has waiting, in order, until one fails.
+fn deliver(
+    agent: &ureq::Agent,
+    log: &mut dyn EventLog,
+    tenant: &str,
+    outbox: &mut Outbox,
+    seen: u64,
+    stop: &AtomicBool,
+) {
+    let name = outbox.endpoint.cursor_name();
+    if outbox.pending.is_empty() && outbox.cursor >= seen {
+        return;
+    }
+    // Another server that led the tenant before may have sent some.
+    if let Ok(Some(saved)) = log.cursor(tenant, &name)
+        && saved > outbox.cursor
+    {
+        outbox.cursor = saved;
+        outbox.pending.retain(|a| a.seq > saved);
+    }
+    while let Some(alert) = outbox.pending.front() {
+        if Instant::now() < outbox.retry_at || stop.load(Ordering::Acquire) {
+            return;
+        }
+        let sent_at = jiff::Timestamp::now().as_second();
+        let d = delivery(&outbox.endpoint, alert, sent_at);
+        let mut request = agent.post(&outbox.endpoint.url);
+        for (header, value) in &d.headers {
+            request = request.header(*header, value);
+        }
+        let failed = match request.send(d.body.as_str()) {
+            Ok(response) if response.status().is_success() => None,
+            Ok(response) => Some(format!("answered {}", response.status())),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(why) = failed {
+            eprintln!(
+                "alerts: {} ({}) {why}; alert {} retried in {} s",
+                outbox.endpoint.name,
+                outbox.endpoint.url,
+                alert.id,
+                outbox.backoff.as_secs()
+            );
+            outbox.retry_at = Instant::now() + outbox.backoff;
+            outbox.backoff = (outbox.backoff * 2).min(MAX_BACKOFF);
+            return;
+        }
+        outbox.backoff = FIRST_BACKOFF;
+        outbox.cursor = alert.seq;
+        outbox.pending.pop_front();
+        save(log, tenant, &name, outbox.cursor);
+    }
+    // Nothing waits: the place moves to the end of what was read.
+    if outbox.cursor < seen {
+        outbox.cursor = seen;
+        save(log, tenant, &name, seen);
+    }
+}
+
+fn save(log: &mut dyn EventLog, tenant: &str, name: &str, seq: u64) {
+    if let Err(e) = log.set_cursor(tenant, name, seq) {
+        // Not fatal: the alerts after the last saved place are sent again
+        // after a restart, with the same ids.
+        eprintln!("alerts: saving {name}'s place in {tenant}'s log: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dialguard_core::event::{LabelObserved, StateChanged};
+
+    use super::*;
+
+    fn number() -> E164 {
+        "+16465550101".parse().unwrap()
+    }
+
+    fn label(text: Option<&str>, minute: i64) -> Event {
+        Event::Label(LabelObserved {
+            number: number(),
+            carrier: Carrier::Verizon,
+            label: text.map(str::to_owned),
+            at: jiff::Timestamp::from_second(1_767_000_000 + minute * 60).unwrap(),
+            source: "test_call".to_owned(),
+            source_id: None,
+        })
+    }
+
+    #[test]
+    fn only_a_change_of_label_is_news() {
+        let mut watch = Watch::default();
+        assert_eq!(
+            watch.see("acme", 1, &label(None, 0)),
+            None,
+            "clean, and was never labeled"
+        );
+        let first = watch.see("acme", 2, &label(Some("Spam Likely"), 1)).unwrap();
+        assert_eq!(first.kind, AlertKind::Label);
+        assert_eq!(first.id, "acme-2");
+        assert!(first.text.contains("\"Spam Likely\""), "{}", first.text);
+        assert_eq!(
+            watch.see("acme", 3, &label(Some("Spam Likely"), 2)),
+            None,
+            "the daily check finding it again is not news"
+        );
+        let cleared = watch.see("acme", 4, &label(None, 3)).unwrap();
+        assert_eq!(cleared.kind, AlertKind::LabelCleared);
+        assert_eq!(watch.see("acme", 5, &label(None, 4)), None);
+    }
+
+    #[test]
+    fn a_quarantine_is_its_own_kind_and_says_why() {
+        let event = Event::StateChanged(StateChanged {
+            number: number(),
+            state: NumberState::Quarantined,
+            at: jiff::Timestamp::from_second(1_767_000_000).unwrap(),
+            reason: "verizon labeled it".to_owned(),
+        });
+        let alert = Watch::default().see("acme", 9, &event).unwrap();
+        assert_eq!(alert.kind, AlertKind::Quarantine);
+        assert_eq!(alert.at, "2025-12-29T09:20:00Z");
+        assert!(alert.text.ends_with("verizon labeled it"), "{}", alert.text);
+    }
+
+    fn endpoint(format: AlertFormat, secret: Option<&str>) -> AlertEndpoint {
+        AlertEndpoint {
+            name: "ops".to_owned(),
+            url: "http://127.0.0.1:9/alerts".to_owned(),
+            format,
+            secret: secret.map(str::to_owned),
+            tenant: "acme".to_owned(),
+            on: every_kind(),
+        }
+    }
+
+    #[test]
+    fn a_signed_delivery_verifies_with_the_secret_and_not_without_it() {
+        let alert = Watch::default().see("acme", 2, &label(Some("Spam Likely"), 1)).unwrap();
+        let d = delivery(&endpoint(AlertFormat::Json, Some("whsec-1")), &alert, 1_767_000_100);
+        let header = |name: &str| d.headers.iter().find(|(h, _)| *h == name).map(|(_, v)| v.clone());
+        let sig = header("x-dialguard-signature").expect("signed");
+        assert_eq!(sig, signature("whsec-1", 1_767_000_100, &d.body));
+        assert_ne!(sig, signature("whsec-2", 1_767_000_100, &d.body));
+        assert_ne!(
+            sig,
+            signature("whsec-1", 1_767_000_101, &d.body),
+            "the timestamp is signed too"
+        );
+        assert_eq!(header("x-dialguard-alert-id").as_deref(), Some("acme-2"));
+        let body: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+        assert_eq!(body["kind"], "label");
+        assert_eq!(body["carrier"], "verizon");
+        assert_eq!(body["number"], "+16465550101");
+
+        let unsigned = delivery(&endpoint(AlertFormat::Json, None), &alert, 1_767_000_100);
+        assert!(unsigned.headers.iter().all(|(h, _)| *h != "x-dialguard-signature"));
+    }
+
+    #[test]
+    fn slack_gets_one_line_of_text() {
+        let alert = Watch::default().see("acme", 2, &label(Some("Spam Likely"), 1)).unwrap();
+        let d = delivery(&endpoint(AlertFormat::Slack, None), &alert, 0);
+        let body: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+        let text = body["text"].as_str().unwrap();
+        assert!(text.starts_with("dialguard [acme]: verizon"), "{text}");
+        assert_eq!(body.as_object().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn bad_entries_are_refused_by_name() {
+        let mut e = endpoint(AlertFormat::Json, None);
+        e.url = "ftp://example.com".to_owned();
+        assert!(e.check(2).unwrap_err().contains("alerts[2].url"));
+        let mut e = endpoint(AlertFormat::Json, None);
+        e.on.clear();
+        assert!(e.check(0).unwrap_err().contains("alerts[0].on is empty"));
+        let mut e = endpoint(AlertFormat::Json, Some(" "));
+        assert!(e.check(0).unwrap_err().contains("secret is empty"));
+        e.secret = None;
+        e.name = String::new();
+        assert!(e.check(0).unwrap_err().contains("name"));
+        assert_eq!(endpoint(AlertFormat::Slack, Some("s")).check(0), Ok(()));
+    }
+}

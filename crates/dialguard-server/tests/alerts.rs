@@ -1,0 +1,258 @@
+//! Alerts reach a real HTTP receiver on loopback: signed, within seconds,
+//! and, when the receiver is down, once it is back, across a restart of the
+//! server too.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use common::{TestServer, config, json};
+use dialguard_server::ClockMode;
+use dialguard_server::alerts::signature;
+use serde_json::{Value, json};
+
+const SECRET: &str = "whsec-test-secret";
+const NUMBER: &str = "+14155550100";
+
+/// One request as the receiver got it.
+#[derive(Debug)]
+struct Received {
+    headers: HashMap<String, String>,
+    body: String,
+}
+
+/// A webhook receiver on a fixed loopback port that answers 200 to every
+/// POST, and can be taken down and brought back on the same port.
+struct Receiver200 {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    sent: Arc<Mutex<Sender<Received>>>,
+}
+
+impl Receiver200 {
+    fn start(port: u16, sent: Arc<Mutex<Sender<Received>>>) -> Receiver200 {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("the receiver binds");
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let to = sent.clone();
+        let thread = std::thread::spawn(move || {
+            while !stopped.load(Ordering::Acquire) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        stream.set_nonblocking(false).unwrap();
+                        if let Some(received) = read_request(&stream) {
+                            let mut stream = stream;
+                            let _ =
+                                stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                            let _ = to.lock().unwrap().send(received);
+                        }
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        Receiver200 {
+            port,
+            stop,
+            thread: Some(thread),
+            sent,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hooks/dialguard", self.port)
+    }
+
+    /// Stops listening: connections to the port are refused until `start`.
+    fn down(mut self) -> (u16, Arc<Mutex<Sender<Received>>>) {
+        self.stop.store(true, Ordering::Release);
+        self.thread.take().unwrap().join().unwrap();
+        (self.port, self.sent.clone())
+    }
+}
+
+fn read_request(stream: &std::net::TcpStream) -> Option<Received> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    if !line.starts_with("POST ") {
+        return None;
+    }
+    let mut headers = HashMap::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).ok()?;
+        let trimmed = line.trim_end();
+        if trimmed.is_empty() {
+            break;
+        }
+        let (name, value) = trimmed.split_once(':')?;
+        headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+    }
+    let length: usize = headers.get("content-length")?.parse().ok()?;
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Received {
+        headers,
+        body: String::from_utf8(body).ok()?,
+    })
+}
+
+fn alert_config(url: &str) -> dialguard_server::ServerConfig {
+    config(&format!(
+        "[[alerts]]\nname = \"ops\"\nurl = \"{url}\"\nsecret = \"{SECRET}\"\non = [\"label\", \"quarantine\"]\n"
+    ))
+}
+
+/// The number, in use since before the labels below.
+fn register(server: &TestServer) {
+    let (status, body) = json(server.put(
+        &format!("/v1/numbers/{NUMBER}"),
+        &json!({"pool": "sales", "acquired_at": "2026-02-01T00:00:00Z"}),
+    ));
+    assert_eq!(status, 200, "{body}");
+}
+
+fn post_label(server: &TestServer, at: &str) {
+    let (status, body) = json(server.post(
+        "/v1/labels",
+        &json!({"number": NUMBER, "carrier": "verizon", "label": "Spam Likely", "at": at, "source": "test_call"}),
+    ));
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Everything received within `wait`, until `want` alerts came.
+fn collect(rx: &Receiver<Received>, want: usize, wait: Duration) -> Vec<Received> {
+    let until = Instant::now() + wait;
+    let mut got = Vec::new();
+    while got.len() < want {
+        let left = until.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(r) => got.push(r),
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    got
+}
+
+fn body(r: &Received) -> Value {
+    serde_json::from_str(&r.body).unwrap()
+}
+
+fn assert_signed(r: &Received) {
+    let timestamp: i64 = r.headers["x-dialguard-timestamp"].parse().unwrap();
+    assert_eq!(
+        r.headers["x-dialguard-signature"],
+        signature(SECRET, timestamp, &r.body),
+        "the signature verifies with the endpoint's secret"
+    );
+}
+
+#[test]
+fn a_label_reaches_the_receiver_signed_within_two_seconds() {
+    let (tx, rx) = channel();
+    let receiver = Receiver200::start(0, Arc::new(Mutex::new(tx)));
+    let server = TestServer::with(alert_config(&receiver.url()), ClockMode::Event);
+    register(&server);
+    let posted = Instant::now();
+    post_label(&server, "2026-03-02T15:00:00Z");
+
+    let got = collect(&rx, 2, Duration::from_secs(5));
+    assert!(
+        posted.elapsed() < Duration::from_secs(2),
+        "both alerts within 2 s, took {:?}",
+        posted.elapsed()
+    );
+    let kinds: Vec<Value> = got.iter().map(|r| body(r)["kind"].clone()).collect();
+    assert_eq!(
+        kinds,
+        [json!("label"), json!("quarantine")],
+        "the label, then the quarantine it caused"
+    );
+    for r in &got {
+        assert_signed(r);
+        assert_eq!(body(r)["number"], NUMBER);
+        assert_eq!(r.headers["x-dialguard-alert-id"], body(r)["id"].as_str().unwrap());
+    }
+    assert_eq!(body(&got[0])["label"], "Spam Likely");
+    assert_eq!(body(&got[0])["at"], "2026-03-02T15:00:00Z");
+
+    // The daily check finding the same label again is not news.
+    post_label(&server, "2026-03-03T15:00:00Z");
+    assert!(
+        collect(&rx, 1, Duration::from_millis(1500)).is_empty(),
+        "a label already known sends nothing"
+    );
+    drop(receiver);
+}
+
+#[test]
+fn alerts_wait_for_a_receiver_that_is_down_even_across_a_restart() {
+    let (tx, rx) = channel();
+    let receiver = Receiver200::start(0, Arc::new(Mutex::new(tx)));
+    let url = receiver.url();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dialguard.db");
+    let server = TestServer::on(&db, alert_config(&url), ClockMode::Event);
+    register(&server);
+    // The receiver goes down before anything happens.
+    let (port, sent) = receiver.down();
+    post_label(&server, "2026-03-02T15:00:00Z");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(rx.try_recv().is_err(), "nothing could be delivered");
+
+    // The server restarts with the alerts still waiting; then the receiver
+    // comes back.
+    server.stop();
+    let server = TestServer::on(&db, alert_config(&url), ClockMode::Event);
+    let receiver = Receiver200::start(port, sent);
+    let got = collect(&rx, 2, Duration::from_secs(10));
+    let kinds: Vec<Value> = got.iter().map(|r| body(r)["kind"].clone()).collect();
+    assert_eq!(
+        kinds,
+        [json!("label"), json!("quarantine")],
+        "delivered once the receiver is back"
+    );
+    got.iter().for_each(assert_signed);
+
+    // Delivered means done: another restart sends nothing again.
+    server.stop();
+    let _server = TestServer::on(&db, alert_config(&url), ClockMode::Event);
+    assert!(
+        collect(&rx, 1, Duration::from_millis(1500)).is_empty(),
+        "an alert delivered is not sent again after a restart"
+    );
+    drop(receiver);
+}
+
+#[test]
+fn an_alert_endpoint_the_configuration_cannot_use_is_refused_by_name() {
+    let err = dialguard_server::ServerConfig::from_toml(
+        "[[alerts]]\nname = \"ops\"\nurl = \"http://127.0.0.1:9/\"\ntenant = \"acme\"\n",
+        "dialguard.toml",
+        std::path::Path::new("."),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("alerts[0].tenant \"acme\" is not a tenant"), "{err}");
+    let err = dialguard_server::ServerConfig::from_toml(
+        "[[alerts]]\nname = \"ops\"\nurl = \"http://127.0.0.1:9/\"\non = [\"labels\"]\n",
+        "dialguard.toml",
+        std::path::Path::new("."),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("labels"), "{err}");
+}
