@@ -41,6 +41,9 @@ use dialguard_core::number::E164;
 use dialguard_core::{Carrier, Event};
 use dialguard_store::{EventLog, Location};
 use hmac::{Hmac, Mac};
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::{Message, SmtpTransport, Transport};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -97,8 +100,16 @@ pub struct AlertEndpoint {
     /// Names the endpoint in logs and its place in the log; keep it when
     /// the URL changes, or the new name starts at the end of the log.
     pub name: String,
-    /// Where alerts are POSTed (`http://` or `https://`).
+    /// Where alerts are POSTed (`http://` or `https://`), or the mail
+    /// server that sends them as email: `smtp://[user:password@]host[:port]`
+    /// (`?tls=required` for STARTTLS) or `smtps://…` (TLS from the start).
     pub url: String,
+    /// Email: who gets the alerts.
+    #[serde(default)]
+    pub to: Vec<String>,
+    /// Email: who they come from.
+    #[serde(default)]
+    pub from: Option<String>,
     #[serde(default)]
     pub format: AlertFormat,
     /// Signs every alert (see the module's documentation).
@@ -127,13 +138,30 @@ impl AlertEndpoint {
         if self.name.trim().is_empty() {
             return Err(format!("alerts[{index}].name is empty: name the endpoint"));
         }
-        let scheme_ok = ["http://", "https://"]
-            .iter()
-            .any(|s| self.url.len() > s.len() && self.url[..s.len()].eq_ignore_ascii_case(s));
-        if !scheme_ok {
+        let scheme = |schemes: &[&str]| {
+            schemes.iter().any(|s| {
+                self.url.len() > s.len()
+                    && self.url.is_char_boundary(s.len())
+                    && self.url[..s.len()].eq_ignore_ascii_case(s)
+            })
+        };
+        if scheme(&["smtp://", "smtps://"]) {
+            self.mailer().map_err(|e| format!("alerts[{index}].url: {e}"))?;
+            if self.to.is_empty() {
+                return Err(format!(
+                    "alerts[{index}].to is empty: an email endpoint needs the addresses to send to"
+                ));
+            }
+            self.message("test", "test")
+                .map_err(|e| format!("alerts[{index}]: {e}"))?;
+        } else if !scheme(&["http://", "https://"]) {
             return Err(format!(
-                "alerts[{index}].url {:?} is not an http:// or https:// URL",
+                "alerts[{index}].url {:?} is neither an http(s):// URL nor an smtp(s):// mail server",
                 self.url
+            ));
+        } else if !self.to.is_empty() || self.from.is_some() {
+            return Err(format!(
+                "alerts[{index}]: to and from are for an smtp:// url; a web hook takes neither"
             ));
         }
         if self.secret.as_deref().is_some_and(|s| s.trim().is_empty()) {
@@ -151,6 +179,33 @@ impl AlertEndpoint {
 
     fn cursor_name(&self) -> String {
         format!("alerts:{}", self.name)
+    }
+
+    fn is_email(&self) -> bool {
+        self.url.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("smtp"))
+    }
+
+    /// The mail server an email endpoint names.
+    fn mailer(&self) -> Result<SmtpTransport, String> {
+        SmtpTransport::from_url(&self.url)
+            .map(|builder| builder.timeout(Some(TIMEOUT)).build())
+            .map_err(|e| format!("{e}; write it as smtp://[user:password@]host[:port] or smtps://…"))
+    }
+
+    /// One email to every `to`.
+    fn message(&self, subject: &str, body: &str) -> Result<Message, String> {
+        let from = self
+            .from
+            .as_deref()
+            .ok_or("from is missing: an email endpoint needs the address alerts come from")?;
+        let mut builder = Message::builder()
+            .from(from.parse::<Mailbox>().map_err(|e| format!("from {from:?}: {e}"))?)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN);
+        for to in &self.to {
+            builder = builder.to(to.parse::<Mailbox>().map_err(|e| format!("to {to:?}: {e}"))?);
+        }
+        builder.body(body.to_owned()).map_err(|e| e.to_string())
     }
 }
 
@@ -302,6 +357,8 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
 /// One endpoint's queue.
 struct Outbox {
     endpoint: AlertEndpoint,
+    /// The mail server, for an email endpoint.
+    mailer: Option<SmtpTransport>,
     /// Where the endpoint's place in the log stands.
     cursor: u64,
     pending: VecDeque<Alert>,
@@ -361,8 +418,18 @@ pub fn start(
         let mut saved = Vec::new();
         for endpoint in mine {
             saved.push(log.cursor(&tenant.name, &endpoint.cursor_name())?);
+            let mailer = if endpoint.is_email() {
+                Some(endpoint.mailer().map_err(|e| dialguard_store::StoreError::Backend {
+                    db: "alerts".to_owned(),
+                    doing: "reading an email endpoint's url",
+                    source: e.into(),
+                })?)
+            } else {
+                None
+            };
             feed.outboxes.push(Outbox {
                 endpoint: endpoint.clone(),
+                mailer,
                 cursor: 0,
                 pending: VecDeque::new(),
                 retry_at: Instant::now(),
@@ -474,16 +541,9 @@ fn deliver(
         if Instant::now() < outbox.retry_at || stop.load(Ordering::Acquire) {
             return;
         }
-        let sent_at = jiff::Timestamp::now().as_second();
-        let d = delivery(&outbox.endpoint, alert, sent_at);
-        let mut request = agent.post(&outbox.endpoint.url);
-        for (header, value) in &d.headers {
-            request = request.header(*header, value);
-        }
-        let failed = match request.send(d.body.as_str()) {
-            Ok(response) if response.status().is_success() => None,
-            Ok(response) => Some(format!("answered {}", response.status())),
-            Err(e) => Some(e.to_string()),
+        let failed = match &outbox.mailer {
+            Some(mailer) => email(&outbox.endpoint, mailer, alert),
+            None => post(agent, &outbox.endpoint, alert),
         };
         if let Some(why) = failed {
             eprintln!(
@@ -507,6 +567,43 @@ fn deliver(
         outbox.cursor = seen;
         save(log, tenant, &name, seen);
     }
+}
+
+/// POSTs the alert; what went wrong, if anything.
+fn post(agent: &ureq::Agent, endpoint: &AlertEndpoint, alert: &Alert) -> Option<String> {
+    let d = delivery(endpoint, alert, jiff::Timestamp::now().as_second());
+    let mut request = agent.post(&endpoint.url);
+    for (header, value) in &d.headers {
+        request = request.header(*header, value);
+    }
+    match request.send(d.body.as_str()) {
+        Ok(response) if response.status().is_success() => None,
+        Ok(response) => Some(format!("answered {}", response.status())),
+        Err(e) => Some(e.to_string()),
+    }
+}
+
+/// Mails the alert; what went wrong, if anything.
+fn email(endpoint: &AlertEndpoint, mailer: &SmtpTransport, alert: &Alert) -> Option<String> {
+    let (subject, body) = mail_text(alert);
+    let message = match endpoint.message(&subject, &body) {
+        Ok(message) => message,
+        Err(e) => return Some(e),
+    };
+    mailer.send(&message).err().map(|e| e.to_string())
+}
+
+/// The subject and body of an alert's email.
+pub fn mail_text(alert: &Alert) -> (String, String) {
+    let what = match alert.kind {
+        AlertKind::Label => "labeled",
+        AlertKind::LabelCleared => "clean again",
+        AlertKind::Quarantine => "quarantined",
+        AlertKind::State => "state changed",
+    };
+    let subject = format!("dialguard [{}]: {} {what}", alert.tenant, alert.number);
+    let json = serde_json::to_string_pretty(alert).expect("an alert serializes");
+    (subject, format!("{}\n\nAlert {}:\n{json}\n", alert.text, alert.id))
 }
 
 fn save(log: &mut dyn EventLog, tenant: &str, name: &str, seq: u64) {
@@ -580,6 +677,8 @@ mod tests {
             url: "http://127.0.0.1:9/alerts".to_owned(),
             format,
             secret: secret.map(str::to_owned),
+            to: Vec::new(),
+            from: None,
             tenant: "acme".to_owned(),
             on: every_kind(),
         }
@@ -632,5 +731,18 @@ mod tests {
         e.name = String::new();
         assert!(e.check(0).unwrap_err().contains("name"));
         assert_eq!(endpoint(AlertFormat::Slack, Some("s")).check(0), Ok(()));
+
+        let mut mail = endpoint(AlertFormat::Json, None);
+        mail.url = "smtp://127.0.0.1:2525".to_owned();
+        assert!(mail.check(1).unwrap_err().contains("alerts[1].to is empty"));
+        mail.to = vec!["ops@example.com".to_owned()];
+        assert!(mail.check(1).unwrap_err().contains("from is missing"));
+        mail.from = Some("not an address".to_owned());
+        assert!(mail.check(1).unwrap_err().contains("from \"not an address\""));
+        mail.from = Some("dialguard <alerts@example.com>".to_owned());
+        assert_eq!(mail.check(1), Ok(()));
+        let mut hook = endpoint(AlertFormat::Json, None);
+        hook.to = vec!["ops@example.com".to_owned()];
+        assert!(hook.check(0).unwrap_err().contains("a web hook takes neither"));
     }
 }

@@ -256,3 +256,106 @@ fn an_alert_endpoint_the_configuration_cannot_use_is_refused_by_name() {
     .to_string();
     assert!(err.contains("labels"), "{err}");
 }
+
+/// Debian's aiosmtpd on a free loopback port, printing every message it
+/// takes to its standard output.
+struct SmtpServer {
+    child: std::process::Child,
+    port: u16,
+    lines: Receiver<String>,
+}
+
+impl SmtpServer {
+    fn start() -> SmtpServer {
+        let python = "/usr/bin/python3";
+        let here = std::process::Command::new(python)
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            here,
+            "the email alert test needs a local SMTP server: apt-get install -y python3-aiosmtpd"
+        );
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = std::process::Command::new(python)
+            .args(["-u", "-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("aiosmtpd starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let until = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < until, "aiosmtpd did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        SmtpServer { child, port, lines }
+    }
+
+    /// The next message it printed, as its lines.
+    fn next_message(&self, wait: Duration) -> Vec<String> {
+        let until = Instant::now() + wait;
+        let mut message = Vec::new();
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            let Ok(line) = self.lines.recv_timeout(left) else {
+                panic!("no whole message within {wait:?}; got {message:?}");
+            };
+            if line.contains("END MESSAGE") {
+                return message;
+            }
+            if !line.contains("MESSAGE FOLLOWS") {
+                message.push(line);
+            }
+        }
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_label_reaches_a_real_smtp_server_as_an_email() {
+    let smtp = SmtpServer::start();
+    let server = TestServer::with(
+        config(&format!(
+            "[[alerts]]\nname = \"ops-mail\"\nurl = \"smtp://127.0.0.1:{}\"\n\
+             from = \"dialguard <alerts@example.com>\"\nto = [\"ops@example.com\", \"lead@example.com\"]\n\
+             on = [\"label\"]\n",
+            smtp.port
+        )),
+        ClockMode::Event,
+    );
+    register(&server);
+    post_label(&server, "2026-03-02T15:00:00Z");
+    let message = smtp.next_message(Duration::from_secs(5)).join("\n");
+    assert!(
+        message.contains("Subject: dialguard [default]: +14155550100 labeled"),
+        "{message}"
+    );
+    assert!(
+        message.contains("ops@example.com") && message.contains("lead@example.com"),
+        "{message}"
+    );
+    assert!(message.contains("alerts@example.com"), "{message}");
+    assert!(
+        message.contains("verizon (tns) shows +14155550100 as \"Spam Likely\""),
+        "{message}"
+    );
+    assert!(
+        message.contains("\"kind\": \"label\""),
+        "the alert itself is in the body: {message}"
+    );
+}
