@@ -127,7 +127,7 @@ fn the_pool_page_leads_to_a_number_page_with_charts_and_factors() {
     };
     let server = populated();
     let pool = dump_dom(&browser, &server.url("/"));
-    assert!(pool.contains("Pool at a glance"), "{pool}");
+    assert!(pool.contains("<h1>Wallboard</h1>"), "{pool}");
     for number in ["+14155550101", "+14155550102", "+14155550103"] {
         assert!(
             pool.contains(&format!("href=\"/numbers/{number}\"")),
@@ -260,4 +260,137 @@ fn a_page_as_of_an_earlier_instant_shows_the_tenant_as_it_was_then() {
     let (status, refused) = text("/?at=last%20tuesday");
     assert_eq!(status, 400, "{refused}");
     assert!(refused.contains("RFC 3339"), "{refused}");
+}
+
+/// The page's HTML in a frame `width` px wide (Chromium's headless window
+/// is never narrower than 500 px), as a file Chromium can open; a line of
+/// script writes how wide the page laid out into the title once it loaded.
+fn framed(html: &str, width: u32, dir: &Path) -> String {
+    let escaped = html.replace('&', "&amp;").replace('"', "&quot;");
+    let wrapper = format!(
+        "<!doctype html><html><head><title>probe</title></head><body style=\"margin:0\">\
+         <iframe id=\"f\" style=\"width:{width}px;height:2400px;border:0\" srcdoc=\"{escaped}\"></iframe>\
+         <script>document.getElementById('f').onload=function(){{document.title='width='+this.contentDocument.documentElement.scrollWidth}}</script>\
+         </body></html>"
+    );
+    let file = dir.join(format!("framed-{width}.html"));
+    std::fs::write(&file, wrapper).unwrap();
+    format!("file://{}", file.display())
+}
+
+/// How wide the page lays out in a frame `width` px wide.
+fn laid_out_width(browser: &Path, html: &str, width: u32) -> u32 {
+    let dir = tempfile::tempdir().unwrap();
+    let url = framed(html, width, dir.path());
+    let out = Command::new(browser)
+        .args(FLAGS)
+        .args([
+            "--window-size=1500,900",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            &url,
+        ])
+        .output()
+        .expect("chromium runs");
+    let dom = String::from_utf8(out.stdout).unwrap();
+    let title = dom
+        .split("<title>width=")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the probe did not run: {dom}"));
+    title.split('<').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn the_wallboard_puts_the_labeled_number_first_and_an_overdue_dispute_in_red_at_any_width() {
+    let Some(browser) = chromium() else {
+        if std::env::var_os("DIALGUARD_SKIP_BROWSER").is_some() {
+            eprintln!("skipped: no chromium and DIALGUARD_SKIP_BROWSER is set");
+            return;
+        }
+        panic!("headless Chromium is needed: apt-get install -y chromium (or set DIALGUARD_SKIP_BROWSER=1)");
+    };
+    let server = populated();
+    // Three weeks after the label, the first dispute steps are past due.
+    let url = server.url("/?at=2026-03-31T15:00:00Z");
+    let board = dump_dom(&browser, &url);
+    let rows: Vec<&str> = board.split("<tr>").skip(2).collect();
+    assert!(
+        rows[0].contains("+14155550103") && rows[0].contains("health labeled"),
+        "the labeled number heads the table: {}",
+        rows[0]
+    );
+    let labeled = board
+        .split("id=\"labeled\"")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert!(
+        labeled.contains("tmobile (first-orion): <a") && labeled.contains("Scam Likely"),
+        "{labeled}"
+    );
+    let disputes = board
+        .split("id=\"disputes\"")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert!(
+        disputes.contains("<li class=\"overdue\">") && disputes.contains("days late"),
+        "an overdue step is in the disputes panel, in red: {disputes}"
+    );
+    let recovering = board
+        .split("id=\"recovering\"")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert!(recovering.contains("+14155550103"), "{recovering}");
+    assert!(board.contains("Why this cap"), "each number's cap says why");
+    assert!(
+        !board.contains("http-equiv=\"refresh\""),
+        "a board of the past does not reload"
+    );
+    let live = reqwest::blocking::get(server.url("/")).unwrap().text().unwrap();
+    assert!(
+        live.contains("http-equiv=\"refresh\""),
+        "the board of now reloads itself"
+    );
+
+    let html = reqwest::blocking::get(&url).unwrap().text().unwrap();
+    for width in [1400, 400] {
+        let laid_out = laid_out_width(&browser, &html, width);
+        assert!(
+            laid_out <= width,
+            "at {width} px the page lays out {laid_out} px wide: it would scroll sideways"
+        );
+    }
+    let shots = artifacts();
+    screenshot_at(&browser, &url, &shots.join("wallboard-1400.png"), 1400, 1100);
+    let dir = tempfile::tempdir().unwrap();
+    screenshot_at(
+        &browser,
+        &framed(&html, 400, dir.path()),
+        &shots.join("wallboard-400.png"),
+        500,
+        2400,
+    );
+}
+
+fn screenshot_at(browser: &Path, url: &str, file: &Path, width: u32, height: u32) {
+    let out = Command::new(browser)
+        .args(FLAGS)
+        .arg(format!("--screenshot={}", file.display()))
+        .arg(format!("--window-size={width},{height}"))
+        .arg(url)
+        .output()
+        .expect("chromium runs");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

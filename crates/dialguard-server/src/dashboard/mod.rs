@@ -1,9 +1,13 @@
 //! The dashboard: plain HTML pages with server-drawn SVG charts.
 //!
 //! No script, no build step, no assets: each page is one response a
-//! browser, `curl` or a screen reader can read. `/` is the pool at a glance
-//! (each number's state, health, calls in the last 24 hours against its cap,
-//! top factor); `/numbers/{number}` is one number: its last 30 days as
+//! browser, `curl` or a screen reader can read. `/` is the wallboard: the
+//! numbers most in need of attention first (each with its state, health,
+//! calls in the last 24 hours against its cap and why, top factor), and
+//! panels for labels by carrier, numbers stopped or in a plan, dispute
+//! steps due or overdue, and calls against caps per pool; as of now it
+//! reloads itself (a meta refresh), and below 640 px each row is a card.
+//! `/numbers/{number}` is one number: its last 30 days as
 //! charts (calls a day against the cap; answer, short-call and invalid
 //! shares; each profile's score against its quarantine limit), the factors
 //! of its scores in plain words, its figures per window, what each
@@ -61,11 +65,30 @@ th{background:#eef1f5;font-weight:600}td.num{text-align:right;font-variant-numer
 .meter{display:inline-block;width:90px;height:8px;background:#e5e7eb;border-radius:4px;vertical-align:middle;margin-right:6px}\
 .meter i{display:block;height:8px;border-radius:4px;background:#4a7bd0}.meter.full i{background:#c0392b}\
 .chart{background:#fff;border:1px solid #e5e7eb;margin:6px 0;width:100%;max-width:720px;height:auto}\
-.muted{color:#6b7280}.summary span{margin-right:18px}";
+.muted{color:#6b7280}.summary span{margin-right:18px}\
+.panels{display:grid;grid-template-columns:repeat(auto-fit,minmax(240px,1fr));gap:12px;margin:12px 0}\
+.panel{background:#fff;border:1px solid #e5e7eb;border-radius:6px;padding:10px 12px;min-width:0}\
+.panel h2{margin:0 0 6px;font-size:15px}.panel ul{margin:0;padding-left:18px}.panel li{margin:2px 0;overflow-wrap:anywhere}\
+.big{font-size:26px;font-weight:700}.late{color:#c0392b;font-weight:600}li.overdue{color:#c0392b}\
+td.why{font-size:12px;color:#374151;max-width:380px}\
+@media (max-width:640px){main{padding:10px}header{padding:10px}\
+table.pool thead{display:none}table.pool,table.pool tbody,table.pool tr,table.pool td{display:block;width:auto}\
+table.pool tr{border-bottom:2px solid #d1d5db;padding:4px 0}table.pool td{border:0;padding:3px 8px;text-align:left;overflow-wrap:anywhere}\
+table.pool td::before{content:attr(data-label);display:inline-block;min-width:92px;color:#6b7280;font-size:12px}\
+td.why{max-width:none}}";
 
 fn page(title: &str, body: &str) -> Html<String> {
+    page_refreshing(title, body, None)
+}
+
+/// A page the browser reloads every `refresh` seconds (a wallboard left
+/// open: no script, the browser's own refresh).
+fn page_refreshing(title: &str, body: &str, refresh: Option<u32>) -> Html<String> {
+    let refresh = refresh
+        .map(|secs| format!("<meta http-equiv=\"refresh\" content=\"{secs}\">"))
+        .unwrap_or_default();
     Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">{refresh}\
          <title>{} · dialguard</title><style>{STYLE}</style></head><body><header><a href=\"/\">dialguard</a></header><main>{body}</main></body></html>",
         esc(title)
     ))
@@ -124,25 +147,105 @@ pub async fn pool(State(state): State<AppState>, Viewer(tenant): Viewer, RawQuer
         Ok(at) => at,
         Err(page) => return *page,
     };
-    let (numbers, now) = match at {
+    let (board, now) = match at {
         Some(at) => match engine_at(&state, &tenant, at).await {
-            Ok(engine) => (engine.numbers(at), at),
+            Ok(engine) => (Board::of(&engine, at), at),
             Err(page) => return *page,
         },
         None => {
             let now = tenant.clock.now();
-            (tenant.engine.lock().numbers(now), now)
+            (Board::of(&tenant.engine.lock(), now), now)
         }
     };
-    page("Pool", &pool_body(&numbers, now, at)).into_response()
+    // A board as of now is left open on a wall: it reloads itself. One as
+    // of an earlier instant never changes.
+    let refresh = at.is_none().then_some(REFRESH_SECS);
+    page_refreshing("Wallboard", &pool_body(&board, now, at), refresh).into_response()
 }
 
-fn pool_body(numbers: &[NumberSummary], now: Timestamp, as_of: Option<Timestamp>) -> String {
+/// How often the wallboard reloads itself.
+const REFRESH_SECS: u32 = 30;
+
+/// What the wallboard shows, read from the engine as of one instant.
+struct Board {
+    /// Most in need of attention first.
+    numbers: Vec<NumberSummary>,
+    /// Per carrier: the numbers it shows labeled, with the label.
+    labeled: Vec<(Carrier, Vec<(E164, String)>)>,
+    /// Numbers stopped or in a plan: state and since when.
+    recovering: Vec<(E164, NumberState, Timestamp)>,
+    /// Dispute steps due (or overdue) today: number, step, what to do, days late.
+    due: Vec<(E164, &'static str, &'static str, i32)>,
+}
+
+impl Board {
+    fn of(engine: &Engine, now: Timestamp) -> Board {
+        let mut numbers = engine.numbers(now);
+        numbers.sort_by_key(|n| (attention(n), std::cmp::Reverse(n.risk), n.number));
+        let mut labeled: Vec<(Carrier, Vec<(E164, String)>)> = Carrier::ALL.iter().map(|c| (*c, Vec::new())).collect();
+        let mut recovering = Vec::new();
+        for n in &numbers {
+            for label in engine.labels().current(n.number, now) {
+                if let Some(text) = label.label {
+                    labeled[label.carrier as usize].1.push((n.number, text));
+                }
+            }
+            if matches!(
+                n.state,
+                NumberState::Quarantined
+                    | NumberState::Resting
+                    | NumberState::RehabLimited
+                    | NumberState::RehabModerate
+            ) && let Some(record) = engine.lifecycle().record(n.number)
+            {
+                recovering.push((n.number, n.state, record.since));
+            }
+        }
+        let today = engine.today(now);
+        let due = engine
+            .disputes(now)
+            .into_iter()
+            .filter_map(|row| {
+                let action = row.action?;
+                let due = if action == "follow up" { row.follow_up? } else { row.due };
+                let late = (today - due).get_days();
+                Some((row.number, row.step.as_str(), action, late))
+            })
+            .collect();
+        Board {
+            numbers,
+            labeled,
+            recovering,
+            due,
+        }
+    }
+}
+
+/// The order of the wallboard's table: labeled, stopped, at risk, then the
+/// rest.
+fn attention(n: &NumberSummary) -> u8 {
+    match (n.health, n.state) {
+        (Health::Labeled, _) => 0,
+        (_, NumberState::Quarantined) => 1,
+        (Health::AtRisk, _) => 2,
+        (_, NumberState::Resting | NumberState::RehabLimited | NumberState::RehabModerate) => 3,
+        (Health::Watch, _) => 4,
+        _ => 5,
+    }
+}
+
+fn pool_body(board: &Board, now: Timestamp, as_of: Option<Timestamp>) -> String {
+    let numbers = &board.numbers;
     let mut out = String::new();
     let _ = write!(
         out,
-        "<h1>Pool at a glance</h1><p class=\"muted\">As of {}.</p>",
-        instant(now)
+        "<h1>Wallboard</h1><p class=\"muted\">As of {}{}.</p>",
+        instant(now),
+        if as_of.is_none() {
+            format!("; reloads every {REFRESH_SECS} s")
+        } else {
+            String::new()
+        }
     );
     if numbers.is_empty() {
         out.push_str(
@@ -161,45 +264,153 @@ fn pool_body(numbers: &[NumberSummary], now: Timestamp, as_of: Option<Timestamp>
         count(Health::AtRisk),
         count(Health::Labeled)
     );
-    let mut pools: Vec<&str> = numbers.iter().map(|n| n.pool.as_str()).collect();
-    pools.sort();
-    pools.dedup();
-    for pool in pools {
+    out.push_str("<div class=\"panels\">");
+    panel_labeled(&mut out, board, as_of);
+    panel_recovering(&mut out, board, as_of);
+    panel_due(&mut out, board, as_of);
+    panel_pools(&mut out, numbers);
+    out.push_str("</div>");
+
+    let _ = write!(
+        out,
+        "<h2>Numbers, most in need of attention first</h2><table class=\"pool\"><thead><tr><th>Number</th><th>Pool</th><th>State</th><th>Health</th>\
+         <th>Risk</th><th>Calls today / cap</th><th>Why this cap</th><th>Top factor</th></tr></thead><tbody>"
+    );
+    for n in numbers {
+        let full = n.cap_today > 0 && n.calls_today >= n.cap_today;
+        let share = if n.cap_today == 0 {
+            0.0
+        } else {
+            (f64::from(n.calls_today) / f64::from(n.cap_today)).min(1.0)
+        };
+        let factor = n.top_factor.as_ref().map_or_else(
+            || "<span class=\"muted\">none</span>".to_owned(),
+            |f| format!("{}: {}", esc(&f.profile), esc(&f.text())),
+        );
+        let why = n
+            .cap_reason
+            .as_deref()
+            .map_or_else(|| "<span class=\"muted\">–</span>".to_owned(), esc);
         let _ = write!(
             out,
-            "<h2>Pool {}</h2><table class=\"pool\"><thead><tr><th>Number</th><th>State</th><th>Health</th>\
-             <th>Risk</th><th>Calls today / cap</th><th>Top factor</th></tr></thead><tbody>",
-            esc(pool)
+            "<tr><td data-label=\"Number\">{}</td><td data-label=\"Pool\">{}</td><td data-label=\"State\">{}</td><td data-label=\"Health\">{}</td>\
+             <td class=\"num\" data-label=\"Risk\">{}</td>\
+             <td data-label=\"Calls / cap\"><span class=\"meter{}\"><i style=\"width:{:.0}%\"></i></span>{} / {}</td>\
+             <td class=\"why\" data-label=\"Why\">{}</td><td data-label=\"Top factor\">{}</td></tr>",
+            number_link(n.number, as_of),
+            esc(&n.pool),
+            state_badge(n.state),
+            health_badge(n.health),
+            n.risk,
+            if full { " full" } else { "" },
+            share * 100.0,
+            n.calls_today,
+            n.cap_today,
+            why,
+            factor
         );
-        for n in numbers.iter().filter(|n| n.pool == pool) {
-            let full = n.cap_today > 0 && n.calls_today >= n.cap_today;
-            let share = if n.cap_today == 0 {
-                0.0
-            } else {
-                (f64::from(n.calls_today) / f64::from(n.cap_today)).min(1.0)
-            };
-            let factor = n.top_factor.as_ref().map_or_else(
-                || "<span class=\"muted\">none</span>".to_owned(),
-                |f| format!("{}: {}", esc(&f.profile), esc(&f.text())),
-            );
-            let _ = write!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td>\
-                 <td><span class=\"meter{}\"><i style=\"width:{:.0}%\"></i></span>{} / {}</td><td>{}</td></tr>",
-                number_link(n.number, as_of),
-                state_badge(n.state),
-                health_badge(n.health),
-                n.risk,
-                if full { " full" } else { "" },
-                share * 100.0,
-                n.calls_today,
-                n.cap_today,
-                factor
-            );
-        }
-        out.push_str("</tbody></table>");
     }
+    out.push_str("</tbody></table>");
     out
+}
+
+fn panel_labeled(out: &mut String, board: &Board, as_of: Option<Timestamp>) {
+    let total: usize = board.labeled.iter().map(|(_, list)| list.len()).sum();
+    let _ = write!(
+        out,
+        "<section class=\"panel\" id=\"labeled\"><h2>Labeled now</h2><div class=\"big\">{total}</div><ul>"
+    );
+    for (carrier, list) in &board.labeled {
+        let _ = write!(
+            out,
+            "<li>{} ({}): {}",
+            carrier.as_str(),
+            carrier.engine(),
+            if list.is_empty() { "none" } else { "" }
+        );
+        let shown: Vec<String> = list
+            .iter()
+            .map(|(number, text)| format!("{} “{}”", number_link(*number, as_of), esc(text)))
+            .collect();
+        out.push_str(&shown.join(", "));
+        out.push_str("</li>");
+    }
+    out.push_str("</ul></section>");
+}
+
+fn panel_recovering(out: &mut String, board: &Board, as_of: Option<Timestamp>) {
+    let _ = write!(
+        out,
+        "<section class=\"panel\" id=\"recovering\"><h2>Stopped and recovering</h2><div class=\"big\">{}</div><ul>",
+        board.recovering.len()
+    );
+    for (number, state, since) in &board.recovering {
+        let _ = write!(
+            out,
+            "<li>{} {} since {}</li>",
+            number_link(*number, as_of),
+            state_badge(*state),
+            since.strftime("%Y-%m-%d")
+        );
+    }
+    out.push_str("</ul></section>");
+}
+
+fn panel_due(out: &mut String, board: &Board, as_of: Option<Timestamp>) {
+    let overdue = board.due.iter().filter(|d| d.3 > 0).count();
+    let _ = write!(
+        out,
+        "<section class=\"panel\" id=\"disputes\"><h2>Disputes due</h2><div class=\"big\">{}{}</div><ul>",
+        board.due.len(),
+        if overdue > 0 {
+            format!(" <span class=\"late\">({overdue} overdue)</span>")
+        } else {
+            String::new()
+        }
+    );
+    for (number, step, action, late) in &board.due {
+        let (class, when) = match *late {
+            l if l > 0 => (
+                " class=\"overdue\"",
+                format!("{l} day{} late", if l == 1 { "" } else { "s" }),
+            ),
+            _ => ("", "due today".to_owned()),
+        };
+        let _ = write!(
+            out,
+            "<li{class}>{} {step}: {action}, {when}</li>",
+            number_link(*number, as_of)
+        );
+    }
+    out.push_str("</ul></section>");
+}
+
+fn panel_pools(out: &mut String, numbers: &[NumberSummary]) {
+    let mut pools: Vec<&str> = numbers.iter().map(|n| n.pool.as_str()).collect();
+    pools.sort_unstable();
+    pools.dedup();
+    out.push_str("<section class=\"panel\" id=\"pools\"><h2>Calls today against caps</h2><ul>");
+    for pool in pools {
+        let (calls, caps) = numbers
+            .iter()
+            .filter(|n| n.pool == pool)
+            .fold((0u64, 0u64), |(c, k), n| {
+                (c + u64::from(n.calls_today), k + u64::from(n.cap_today))
+            });
+        let share = if caps == 0 {
+            1.0
+        } else {
+            (calls as f64 / caps as f64).min(1.0)
+        };
+        let _ = write!(
+            out,
+            "<li>{}: <span class=\"meter{}\"><i style=\"width:{:.0}%\"></i></span>{calls} / {caps}</li>",
+            esc(pool),
+            if share >= 1.0 { " full" } else { "" },
+            share * 100.0
+        );
+    }
+    out.push_str("</ul></section>");
 }
 
 /// One number's last days, day by day.
@@ -680,7 +891,13 @@ mod tests {
 
     #[test]
     fn an_empty_pool_says_how_to_add_a_number() {
-        let body = pool_body(&[], "2026-03-02T09:00:00Z".parse().unwrap(), None);
+        let empty = Board {
+            numbers: Vec::new(),
+            labeled: Vec::new(),
+            recovering: Vec::new(),
+            due: Vec::new(),
+        };
+        let body = pool_body(&empty, "2026-03-02T09:00:00Z".parse().unwrap(), None);
         assert!(body.contains("No numbers yet"), "{body}");
         assert!(body.contains("PUT /v1/numbers/+14155550100"));
     }
