@@ -368,6 +368,11 @@ fn the_wallboard_puts_the_labeled_number_first_and_an_overdue_dispute_in_red_at_
             "at {width} px the page lays out {laid_out} px wide: it would scroll sideways"
         );
     }
+    for page in ["/numbers/+14155550103", "/numbers/+14155550102"] {
+        let html = reqwest::blocking::get(server.url(page)).unwrap().text().unwrap();
+        let laid_out = laid_out_width(&browser, &html, 400);
+        assert!(laid_out <= 400, "{page} lays out {laid_out} px wide at 400 px");
+    }
     let shots = artifacts();
     screenshot_at(&browser, &url, &shots.join("wallboard-1400.png"), 1400, 1100);
     let dir = tempfile::tempdir().unwrap();

@@ -71,7 +71,8 @@ th{background:#eef1f5;font-weight:600}td.num{text-align:right;font-variant-numer
 .panel h2{margin:0 0 6px;font-size:15px}.panel ul{margin:0;padding-left:18px}.panel li{margin:2px 0;overflow-wrap:anywhere}\
 .big{font-size:26px;font-weight:700}.late{color:#c0392b;font-weight:600}li.overdue{color:#c0392b}\
 td.why{font-size:12px;color:#374151;max-width:380px}\
-@media (max-width:640px){main{padding:10px}header{padding:10px}\
+@media (max-width:640px){main{padding:10px;overflow-wrap:anywhere}header{padding:10px}\
+table:not(.pool){display:block;overflow-x:auto;max-width:100%}\
 table.pool thead{display:none}table.pool,table.pool tbody,table.pool tr,table.pool td{display:block;width:auto}\
 table.pool tr{border-bottom:2px solid #d1d5db;padding:4px 0}table.pool td{border:0;padding:3px 8px;text-align:left;overflow-wrap:anywhere}\
 table.pool td::before{content:attr(data-label);display:inline-block;min-width:92px;color:#6b7280;font-size:12px}\
