@@ -48,6 +48,8 @@ pub struct Shared {
     pub tenants: HashMap<String, Arc<Tenant>>,
     pub writer: WriterHandle,
     pub metrics: Arc<Metrics>,
+    /// Signs the dashboard's forms (see `dashboard::actions`); drawn at start.
+    pub csrf_key: [u8; 32],
 }
 
 impl std::ops::Deref for AppState {
@@ -99,7 +101,9 @@ pub fn router(state: AppState) -> Router {
         .merge(
             Router::new()
                 .route("/", get(dashboard::pool))
+                .route("/numbers", post(dashboard::actions::register))
                 .route("/numbers/{number}", get(dashboard::number))
+                .route("/numbers/{number}/actions", post(dashboard::actions::act))
                 .route("/numbers/{number}/chart.svg", get(dashboard::chart))
                 .layer(middleware::map_response(page_headers)),
         )
@@ -118,7 +122,7 @@ async fn page_headers(mut response: Response) -> Response {
     for (name, value) in [
         (
             "content-security-policy",
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         ),
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),

@@ -221,6 +221,14 @@ impl Server {
                 tenants,
                 writer,
                 metrics,
+                csrf_key: {
+                    let mut key = [0u8; 32];
+                    getrandom::fill(&mut key).map_err(|e| ServeError::Io {
+                        what: "drawing the dashboard's form key",
+                        source: std::io::Error::other(e.to_string()),
+                    })?;
+                    key
+                },
             }),
         };
         Ok(Server {

@@ -399,3 +399,125 @@ fn screenshot_at(browser: &Path, url: &str, file: &Path, width: u32, height: u32
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The form token on a dashboard page.
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page has a form")
+        .to_owned()
+}
+
+#[test]
+fn an_action_taken_in_the_ui_is_the_apis_own_and_lands_in_the_history() {
+    let server = populated();
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(server.url("/numbers/+14155550101"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("Act on this number"), "{page}");
+    let csrf = csrf_of(&page);
+    let origin = server.url("");
+    let send = |path: &str, fields: &[(&str, &str)], origin: &str| {
+        client
+            .post(server.url(path))
+            .header("origin", origin)
+            .form(fields)
+            .send()
+            .unwrap()
+    };
+
+    let rest = [
+        ("csrf", csrf.as_str()),
+        ("action", "state"),
+        ("state", "resting"),
+        ("why", "complaints from the Tuesday list"),
+        ("who", "Dana"),
+    ];
+    // Refused: from another site, without the page's token, without a name.
+    assert_eq!(
+        send("/numbers/+14155550101/actions", &rest, "https://evil.example").status(),
+        403
+    );
+    let mut forged = rest;
+    forged[0] = ("csrf", "0123");
+    assert_eq!(send("/numbers/+14155550101/actions", &forged, &origin).status(), 403);
+    let mut anonymous = rest;
+    anonymous[4] = ("who", " ");
+    let nameless = send("/numbers/+14155550101/actions", &anonymous, &origin);
+    assert_eq!(nameless.status(), 400);
+    assert!(nameless.text().unwrap().contains("who: is empty"));
+    let (_, view) = json(server.get("/v1/numbers/+14155550101"));
+    assert_eq!(view["state"], "active", "nothing refused changed anything");
+
+    let done = send("/numbers/+14155550101/actions", &rest, &origin);
+    assert_eq!(done.status(), 303);
+    assert_eq!(done.headers()["location"], "/numbers/+14155550101");
+    let (_, view) = json(server.get("/v1/numbers/+14155550101"));
+    assert_eq!(view["state"], "resting");
+    let last = view["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["reason"],
+        "operator: complaints from the Tuesday list (Dana, from the dashboard)"
+    );
+
+    let label = [
+        ("csrf", csrf.as_str()),
+        ("action", "label"),
+        ("carrier", "verizon"),
+        ("label", "Spam Likely"),
+        ("who", "Dana"),
+    ];
+    assert_eq!(send("/numbers/+14155550102/actions", &label, &origin).status(), 303);
+    let (_, view) = json(server.get("/v1/numbers/+14155550102"));
+    let verizon = view["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["carrier"] == "verizon")
+        .unwrap()
+        .clone();
+    assert_eq!(verizon["label"], "Spam Likely");
+    assert_eq!(verizon["source"], "dashboard (Dana)");
+
+    let board = client.get(server.url("/")).send().unwrap().text().unwrap();
+    let register = [
+        ("csrf", csrf_of(&board)),
+        ("action", "register".to_owned()),
+        ("number", "+1 (415) 555-0177".to_owned()),
+        ("pool", "sales".to_owned()),
+        ("who", "Dana".to_owned()),
+    ];
+    let registered = client
+        .post(server.url("/numbers"))
+        .header("origin", &origin)
+        .form(&register)
+        .send()
+        .unwrap();
+    assert_eq!(registered.status(), 303);
+    assert_eq!(registered.headers()["location"], "/numbers/+14155550177");
+    assert_eq!(json(server.get("/v1/numbers/+14155550177")).0, 200);
+
+    let past = client
+        .get(server.url("/numbers/+14155550101?at=2026-03-05T00:00:00Z"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(!past.contains("<form"), "the past cannot be acted on");
+
+    if let Some(browser) = chromium() {
+        let page = dump_dom(&browser, &server.url("/numbers/+14155550101"));
+        assert!(
+            page.contains("complaints from the Tuesday list (Dana, from the dashboard)"),
+            "{page}"
+        );
+    }
+}

@@ -16,6 +16,7 @@
 //! Both pages take `?at=` (RFC 3339) and show the tenant as of that
 //! instant, by the rule of the API's `?at=` and every command's `--at`.
 
+pub mod actions;
 mod svg;
 
 use std::fmt::Write;
@@ -68,7 +69,10 @@ th{background:#eef1f5;font-weight:600}td.num{text-align:right;font-variant-numer
 .muted{color:#6b7280}.summary span{margin-right:18px}\
 .panels{display:grid;grid-template-columns:repeat(auto-fit,minmax(240px,1fr));gap:12px;margin:12px 0}\
 .panel{background:#fff;border:1px solid #e5e7eb;border-radius:6px;padding:10px 12px;min-width:0}\
-.panel h2{margin:0 0 6px;font-size:15px}.panel ul{margin:0;padding-left:18px}.panel li{margin:2px 0;overflow-wrap:anywhere}\
+.panel h2,.panel h3{margin:0 0 6px;font-size:15px}form.panel label{display:block;margin:4px 0;font-size:13px}\
+form.panel input,form.panel select{display:block;width:100%;box-sizing:border-box;padding:4px;margin-top:2px;font:inherit}\
+form.panel button{margin-top:6px;padding:5px 12px;font:inherit;font-weight:600;background:#1f2a44;color:#fff;border:0;border-radius:4px}\
+.panel ul{margin:0;padding-left:18px}.panel li{margin:2px 0;overflow-wrap:anywhere}\
 .big{font-size:26px;font-weight:700}.late{color:#c0392b;font-weight:600}li.overdue{color:#c0392b}\
 td.why{font-size:12px;color:#374151;max-width:380px}\
 @media (max-width:640px){main{padding:10px;overflow-wrap:anywhere}header{padding:10px}\
@@ -161,7 +165,14 @@ pub async fn pool(State(state): State<AppState>, Viewer(tenant): Viewer, RawQuer
     // A board as of now is left open on a wall: it reloads itself. One as
     // of an earlier instant never changes.
     let refresh = at.is_none().then_some(REFRESH_SECS);
-    page_refreshing("Wallboard", &pool_body(&board, now, at), refresh).into_response()
+    let mut body = pool_body(&board, now, at);
+    if at.is_none() {
+        body.push_str(&format!(
+            "<div class=\"panels\">{}</div>",
+            actions::register_form(&state, &tenant.name)
+        ));
+    }
+    page_refreshing("Wallboard", &body, refresh).into_response()
 }
 
 /// How often the wallboard reloads itself.
@@ -578,7 +589,12 @@ pub async fn number(
     let Some((view, history)) = found else {
         return not_found_page(&text);
     };
-    page(&number.to_string(), &number_body(&view, &history)).into_response()
+    let mut body = number_body(&view, &history);
+    // What happened at an earlier instant cannot be acted on.
+    if at.is_none() {
+        body.push_str(&actions::number_forms(&state, &tenant.name, number));
+    }
+    page(&number.to_string(), &body).into_response()
 }
 
 /// `GET /numbers/{number}/chart.svg`: the calls chart alone, to embed.
