@@ -26,8 +26,12 @@
 //! - With several servers on one PostgreSQL log, only the server leading a
 //!   tenant sends its alerts.
 //!
-//! Dispute deadlines and pool headroom are not events; they are not alerted
-//! on yet.
+//! - **Dispute deadlines** are not events: they pass with time. The dispute
+//!   steps due (to file or to follow up) are looked for whenever the log
+//!   moves and every minute; each step, action and due date is sent once,
+//!   and its sending is saved in the store beside the cursors.
+//!
+//! Pool headroom is not alerted on yet.
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt::Write as _;
@@ -54,6 +58,8 @@ const POLL: Duration = Duration::from_millis(250);
 /// The first pause after a failed delivery; it doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// How often dispute deadlines are looked for when no event came.
+const DUE_EVERY: Duration = Duration::from_secs(60);
 /// How long one delivery may take before it counts as failed.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -70,14 +76,18 @@ pub enum AlertKind {
     /// Any other change of a number's state: a plan's phases, a return to
     /// `active`, `watch`, a retirement.
     State,
+    /// A step of a dispute calendar is due (to file, or to follow up) or
+    /// overdue; once per step, action and due date.
+    DisputeDue,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 4] = [
+    pub const ALL: [AlertKind; 5] = [
         AlertKind::Label,
         AlertKind::LabelCleared,
         AlertKind::Quarantine,
         AlertKind::State,
+        AlertKind::DisputeDue,
     ];
 }
 
@@ -171,7 +181,7 @@ impl AlertEndpoint {
         }
         if self.on.is_empty() {
             return Err(format!(
-                "alerts[{index}].on is empty: list the kinds to send (label, label_cleared, quarantine, state) or leave it out for all"
+                "alerts[{index}].on is empty: list the kinds to send (label, label_cleared, quarantine, state, dispute_due) or leave it out for all"
             ));
         }
         Ok(())
@@ -179,6 +189,12 @@ impl AlertEndpoint {
 
     fn cursor_name(&self) -> String {
         format!("alerts:{}", self.name)
+    }
+
+    /// Marks, in the store, that the alert `id` (one not in the log's order)
+    /// was sent here.
+    fn sent_name(&self, id: &str) -> String {
+        format!("alerts:{}:sent:{id}", self.name)
     }
 
     fn is_email(&self) -> bool {
@@ -228,10 +244,64 @@ pub struct Alert {
     /// The new state, for `quarantine` and `state`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<NumberState>,
+    /// For `dispute_due`: the step, what to do (`file` or `follow up`), the
+    /// date it is due and the days it is late (0: due today).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dispute: Option<DueStep>,
     /// In plain words.
     pub text: String,
     #[serde(skip)]
     seq: u64,
+}
+
+/// A dispute step that is due.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DueStep {
+    pub step: &'static str,
+    pub action: &'static str,
+    pub due: String,
+    pub days_late: i32,
+}
+
+/// The dispute steps due on `now`'s date in the business's zone, as alerts
+/// (their ids name the step, the action and the due date, so each is sent
+/// once however often it is looked for).
+pub fn due_alerts(tenant: &str, engine: &dialguard_core::engine::Engine, now: jiff::Timestamp) -> Vec<Alert> {
+    let today = engine.today(now);
+    let at = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    engine
+        .disputes(now)
+        .into_iter()
+        .filter_map(|row| {
+            let action = row.action?;
+            let due = if action == "follow up" { row.follow_up? } else { row.due };
+            let days_late = (today - due).get_days();
+            let step = row.step.as_str();
+            let when = match days_late {
+                0 => "due today".to_owned(),
+                1 => "1 day late".to_owned(),
+                n => format!("{n} days late"),
+            };
+            Some(Alert {
+                id: format!("{tenant}-due-{}-{step}-{}-{due}", row.number, action.replace(' ', "_")),
+                tenant: tenant.to_owned(),
+                kind: AlertKind::DisputeDue,
+                at: at.clone(),
+                number: row.number,
+                carrier: None,
+                label: None,
+                state: None,
+                dispute: Some(DueStep {
+                    step,
+                    action,
+                    due: due.to_string(),
+                    days_late,
+                }),
+                text: format!("{}: dispute step {step}, {action}, {when} (due {due})", row.number),
+                seq: 0,
+            })
+        })
+        .collect()
 }
 
 /// Turns a tenant's events into alerts; remembers which numbers each
@@ -254,6 +324,7 @@ impl Watch {
             carrier: None,
             label: None,
             state: None,
+            dispute: None,
             text,
             seq,
         };
@@ -362,6 +433,11 @@ struct Outbox {
     /// Where the endpoint's place in the log stands.
     cursor: u64,
     pending: VecDeque<Alert>,
+    /// Dispute steps due, waiting to be sent (after the log's alerts).
+    due: VecDeque<Alert>,
+    /// The due alerts queued or sent (their sending is also saved in the
+    /// store, so a restart does not send them again).
+    due_seen: HashSet<String>,
     retry_at: Instant,
     backoff: Duration,
 }
@@ -373,6 +449,8 @@ struct Feed {
     /// The last event read from the log.
     seen: u64,
     outboxes: Vec<Outbox>,
+    /// When dispute deadlines were last looked at.
+    due_checked: Option<Instant>,
 }
 
 /// The alerting thread; [`Alerter::stop`] ends it.
@@ -412,6 +490,7 @@ pub fn start(
             watch: Watch::default(),
             seen: 0,
             outboxes: Vec::new(),
+            due_checked: None,
         };
         // The whole log once, for which numbers are labeled now; alerts
         // only for what an endpoint has not had.
@@ -432,6 +511,8 @@ pub fn start(
                 mailer,
                 cursor: 0,
                 pending: VecDeque::new(),
+                due: VecDeque::new(),
+                due_seen: HashSet::new(),
                 retry_at: Instant::now(),
                 backoff: FIRST_BACKOFF,
             });
@@ -472,6 +553,38 @@ pub fn start(
 }
 
 impl Feed {
+    /// Queues the dispute steps due now that an outbox has not had.
+    fn look_for_due(&mut self, log: &dyn EventLog) {
+        if !self
+            .outboxes
+            .iter()
+            .any(|o| o.endpoint.on.contains(&AlertKind::DisputeDue))
+        {
+            return;
+        }
+        let now = self.tenant.clock.now();
+        let alerts = due_alerts(&self.tenant.name, &self.tenant.engine.lock(), now);
+        for outbox in &mut self.outboxes {
+            if !outbox.endpoint.on.contains(&AlertKind::DisputeDue) {
+                continue;
+            }
+            for alert in &alerts {
+                if outbox.due_seen.contains(&alert.id) {
+                    continue;
+                }
+                outbox.due_seen.insert(alert.id.clone());
+                let sent = log
+                    .cursor(&self.tenant.name, &outbox.endpoint.sent_name(&alert.id))
+                    .ok()
+                    .flatten()
+                    .is_some();
+                if !sent {
+                    outbox.due.push_back(alert.clone());
+                }
+            }
+        }
+    }
+
     /// Reads the event at `seq` into every outbox that wants its alert.
     fn take(&mut self, seq: u64, event: &Event) {
         let Some(alert) = self.watch.see(&self.tenant.name, seq, event) else {
@@ -502,12 +615,18 @@ fn run(mut log: Box<dyn EventLog + Send>, mut feeds: Vec<Feed>, stop: &AtomicBoo
                 Ok(seen) => feed.seen = seen,
                 Err(e) => eprintln!("alerts: reading {}'s log: {e}; trying again", feed.tenant.name),
             }
+            let moved = !events.is_empty();
             for (seq, event) in events {
                 feed.take(seq, &event);
             }
             // With several servers on one log, the tenant's leader sends.
             if !feed.tenant.leads.load(Ordering::Acquire) {
                 continue;
+            }
+            // Deadlines pass with time as well as with events.
+            if moved || feed.due_checked.is_none_or(|t| t.elapsed() >= DUE_EVERY) {
+                feed.due_checked = Some(Instant::now());
+                feed.look_for_due(log.as_ref());
             }
             for outbox in &mut feed.outboxes {
                 deliver(&agent, log.as_mut(), &feed.tenant.name, outbox, feed.seen, stop);
@@ -527,7 +646,7 @@ fn deliver(
     stop: &AtomicBool,
 ) {
     let name = outbox.endpoint.cursor_name();
-    if outbox.pending.is_empty() && outbox.cursor >= seen {
+    if outbox.pending.is_empty() && outbox.due.is_empty() && outbox.cursor >= seen {
         return;
     }
     // Another server that led the tenant before may have sent some.
@@ -541,20 +660,8 @@ fn deliver(
         if Instant::now() < outbox.retry_at || stop.load(Ordering::Acquire) {
             return;
         }
-        let failed = match &outbox.mailer {
-            Some(mailer) => email(&outbox.endpoint, mailer, alert),
-            None => post(agent, &outbox.endpoint, alert),
-        };
-        if let Some(why) = failed {
-            eprintln!(
-                "alerts: {} ({}) {why}; alert {} retried in {} s",
-                outbox.endpoint.name,
-                outbox.endpoint.url,
-                alert.id,
-                outbox.backoff.as_secs()
-            );
-            outbox.retry_at = Instant::now() + outbox.backoff;
-            outbox.backoff = (outbox.backoff * 2).min(MAX_BACKOFF);
+        if let Some(why) = send(agent, outbox, alert) {
+            fail(outbox, &why);
             return;
         }
         outbox.backoff = FIRST_BACKOFF;
@@ -567,6 +674,43 @@ fn deliver(
         outbox.cursor = seen;
         save(log, tenant, &name, seen);
     }
+    while let Some(alert) = outbox.due.front() {
+        if Instant::now() < outbox.retry_at || stop.load(Ordering::Acquire) {
+            return;
+        }
+        if let Some(why) = send(agent, outbox, alert) {
+            fail(outbox, &why);
+            return;
+        }
+        outbox.backoff = FIRST_BACKOFF;
+        save(log, tenant, &outbox.endpoint.sent_name(&alert.id), 1);
+        outbox.due.pop_front();
+    }
+}
+
+/// Sends one alert to the outbox's endpoint; what went wrong, if anything.
+fn send(agent: &ureq::Agent, outbox: &Outbox, alert: &Alert) -> Option<String> {
+    match &outbox.mailer {
+        Some(mailer) => email(&outbox.endpoint, mailer, alert),
+        None => post(agent, &outbox.endpoint, alert),
+    }
+}
+
+/// Puts the outbox's next try off after a failure.
+fn fail(outbox: &mut Outbox, why: &str) {
+    let id = outbox
+        .pending
+        .front()
+        .or(outbox.due.front())
+        .map_or("", |a| a.id.as_str());
+    eprintln!(
+        "alerts: {} ({}) {why}; alert {id} retried in {} s",
+        outbox.endpoint.name,
+        outbox.endpoint.url,
+        outbox.backoff.as_secs()
+    );
+    outbox.retry_at = Instant::now() + outbox.backoff;
+    outbox.backoff = (outbox.backoff * 2).min(MAX_BACKOFF);
 }
 
 /// POSTs the alert; what went wrong, if anything.
@@ -600,6 +744,7 @@ pub fn mail_text(alert: &Alert) -> (String, String) {
         AlertKind::LabelCleared => "clean again",
         AlertKind::Quarantine => "quarantined",
         AlertKind::State => "state changed",
+        AlertKind::DisputeDue => "dispute step due",
     };
     let subject = format!("dialguard [{}]: {} {what}", alert.tenant, alert.number);
     let json = serde_json::to_string_pretty(alert).expect("an alert serializes");

@@ -359,3 +359,47 @@ fn a_label_reaches_a_real_smtp_server_as_an_email() {
         "the alert itself is in the body: {message}"
     );
 }
+
+#[test]
+fn a_dispute_step_that_falls_due_is_sent_once() {
+    let (tx, rx) = channel();
+    let receiver = Receiver200::start(0, Arc::new(Mutex::new(tx)));
+    let url = receiver.url();
+    let alerts = format!("[[alerts]]\nname = \"disputes\"\nurl = \"{url}\"\non = [\"dispute_due\"]\n");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dialguard.db");
+    let server = TestServer::on(&db, config(&alerts), ClockMode::Event);
+    register(&server);
+    post_label(&server, "2026-03-02T15:00:00Z");
+    // Three weeks later (the event clock moves with what is posted), the
+    // engines' steps are overdue.
+    let later = json!({"number": NUMBER, "carrier": "att", "at": "2026-03-23T15:00:00Z", "source": "test_call"});
+    assert_eq!(json(server.post("/v1/labels", &later)).0, 200);
+    let got = collect(&rx, 3, Duration::from_secs(5));
+    let steps: Vec<Value> = got.iter().map(|r| body(r)["dispute"]["step"].clone()).collect();
+    assert_eq!(steps, [json!("hiya"), json!("tns"), json!("first_orion")], "{got:?}");
+    for r in &got {
+        let b = body(r);
+        assert_eq!(b["kind"], "dispute_due");
+        assert_eq!(b["dispute"]["action"], "file");
+        assert!(b["dispute"]["days_late"].as_i64().unwrap() > 0, "{b}");
+        assert!(b["text"].as_str().unwrap().contains("days late"), "{b}");
+    }
+    let rest: Vec<String> = collect(&rx, 10, Duration::from_millis(800))
+        .iter()
+        .map(|r| r.body.clone())
+        .collect();
+
+    // Sent once: not again on the next event, nor after a restart.
+    let again = json!({"number": NUMBER, "carrier": "att", "at": "2026-03-23T16:00:00Z", "source": "test_call"});
+    assert_eq!(json(server.post("/v1/labels", &again)).0, 200);
+    server.stop();
+    let _server = TestServer::on(&db, config(&alerts), ClockMode::Event);
+    let repeated = collect(&rx, 1, Duration::from_millis(1500));
+    assert!(
+        repeated.is_empty(),
+        "sent again: {:?} (first: {rest:?})",
+        repeated.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    drop(receiver);
+}
