@@ -77,6 +77,8 @@ pub struct NumberSummaryBody {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct NumbersBody {
     pub numbers: Vec<NumberSummaryBody>,
+    /// When `limit` cut the list: the `cursor` that continues it.
+    pub next_cursor: Option<String>,
 }
 
 /// `GET /v1/numbers/{number}`: state, health, risk per profile with its
@@ -96,6 +98,9 @@ pub struct NumberViewBody {
     pub metrics: Value,
     #[schema(value_type = Vec<Object>)]
     pub labels: Vec<Value>,
+    /// {number, pool, state, risk, calls_last_hour, calls_last_24h, hourly_cap, daily_cap, known_contacts_only, next_free}.
+    #[schema(value_type = Option<Object>)]
+    pub usage: Option<Value>,
     /// With the closed loop on: {daily, hourly, carrier, metric, line, stopped, why}.
     #[schema(value_type = Option<Object>)]
     pub steer: Option<Value>,
@@ -103,6 +108,12 @@ pub struct NumberViewBody {
     pub plan: Option<Value>,
     #[schema(value_type = Vec<Object>)]
     pub plans: Vec<Value>,
+    /// Every dispute calendar, the latest last: {number, opened_at, opened_by, steps: [{step, status, due, follow_up, updates}]}.
+    #[schema(value_type = Vec<Object>)]
+    pub disputes: Vec<Value>,
+    /// Why the number should be replaced rather than used, when it arrived
+    /// labeled or named in complaints.
+    pub burned_on_arrival: Option<String>,
     #[schema(value_type = Vec<Object>)]
     pub history: Vec<Value>,
 }
