@@ -350,6 +350,23 @@ fn the_wallboard_puts_the_labeled_number_first_and_an_overdue_dispute_in_red_at_
         .unwrap();
     assert!(recovering.contains("+14155550103"), "{recovering}");
     assert!(board.contains("Why this cap"), "each number's cap says why");
+    for chart in ["trend-answer", "trend-short", "trend-labels"] {
+        assert!(
+            board.contains(&format!("<svg class=\"chart\" id=\"{chart}\"")),
+            "no {chart} on the board"
+        );
+    }
+    let answer = board
+        .split("id=\"trend-answer\"")
+        .nth(1)
+        .unwrap()
+        .split("</svg>")
+        .next()
+        .unwrap();
+    assert!(
+        answer.contains("class=\"line\"") && answer.contains("sales"),
+        "the pool's answer rate is drawn: {answer}"
+    );
     assert!(
         !board.contains("http-equiv=\"refresh\""),
         "a board of the past does not reload"

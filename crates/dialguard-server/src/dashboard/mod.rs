@@ -5,7 +5,8 @@
 //! numbers most in need of attention first (each with its state, health,
 //! calls in the last 24 hours against its cap and why, top factor), and
 //! panels for labels by carrier, numbers stopped or in a plan, dispute
-//! steps due or overdue, and calls against caps per pool; as of now it
+//! steps due or overdue, and calls against caps per pool; 30 days of each
+//! pool's answer rate and short share and of labels per carrier; as of now it
 //! reloads itself (a meta refresh), and below 640 px each row is a card.
 //! `/numbers/{number}` is one number: its last 30 days as
 //! charts (calls a day against the cap; answer, short-call and invalid
@@ -66,6 +67,7 @@ th{background:#eef1f5;font-weight:600}td.num{text-align:right;font-variant-numer
 .meter{display:inline-block;width:90px;height:8px;background:#e5e7eb;border-radius:4px;vertical-align:middle;margin-right:6px}\
 .meter i{display:block;height:8px;border-radius:4px;background:#4a7bd0}.meter.full i{background:#c0392b}\
 .chart{background:#fff;border:1px solid #e5e7eb;margin:6px 0;width:100%;max-width:720px;height:auto}\
+.trends{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,480px),1fr));gap:8px}.trends .chart{max-width:none}\
 .muted{color:#6b7280}.summary span{margin-right:18px}\
 .panels{display:grid;grid-template-columns:repeat(auto-fit,minmax(240px,1fr));gap:12px;margin:12px 0}\
 .panel{background:#fff;border:1px solid #e5e7eb;border-radius:6px;padding:10px 12px;min-width:0}\
@@ -188,6 +190,8 @@ struct Board {
     recovering: Vec<(E164, NumberState, Timestamp)>,
     /// Dispute steps due (or overdue) today: number, step, what to do, days late.
     due: Vec<(E164, &'static str, &'static str, i32)>,
+    /// The last 30 days, pool by pool and carrier by carrier.
+    trends: Vec<Chart>,
 }
 
 impl Board {
@@ -224,13 +228,107 @@ impl Board {
                 Some((row.number, row.step.as_str(), action, late))
             })
             .collect();
+        let trends = trends(engine, &numbers, now);
         Board {
             numbers,
             labeled,
             recovering,
             due,
+            trends,
         }
     }
+}
+
+/// The wallboard's charts of the last [`CHART_DAYS`] days: each pool's
+/// answer rate and short-call share (24-hour windows ending each day at
+/// this hour), and how many numbers each carrier showed labeled.
+fn trends(engine: &Engine, numbers: &[NumberSummary], now: Timestamp) -> Vec<Chart> {
+    let mut pools: Vec<&str> = numbers.iter().map(|n| n.pool.as_str()).collect();
+    pools.sort_unstable();
+    pools.dedup();
+    let mut days = Vec::new();
+    // Per pool: answered/attempts and short/answered each day.
+    let mut answer: Vec<Vec<Option<f64>>> = vec![Vec::new(); pools.len()];
+    let mut short: Vec<Vec<Option<f64>>> = vec![Vec::new(); pools.len()];
+    let mut labeled: Vec<Vec<Option<f64>>> = vec![Vec::new(); Carrier::ALL.len()];
+    for back in (0..CHART_DAYS).rev() {
+        let at = now - SignedDuration::from_hours(24 * back);
+        days.push(at.strftime("%m-%d").to_string());
+        let mut sums = vec![(0u64, 0u64, 0u64); pools.len()];
+        let mut shown = [0u32; 3];
+        for n in numbers {
+            let c = engine.ledger().window_counts(n.number, at, Window::Day);
+            if let Ok(i) = pools.binary_search(&n.pool.as_str()) {
+                sums[i].0 += u64::from(c.attempts);
+                sums[i].1 += u64::from(c.answered);
+                sums[i].2 += u64::from(c.short_calls);
+            }
+            for label in engine.labels().current(n.number, at) {
+                if label.label.is_some() {
+                    shown[label.carrier as usize] += 1;
+                }
+            }
+        }
+        for (i, (attempts, answered, shorts)) in sums.into_iter().enumerate() {
+            answer[i].push((attempts > 0).then(|| answered as f64 / attempts as f64));
+            short[i].push((answered > 0).then(|| shorts as f64 / answered as f64));
+        }
+        for (carrier, count) in shown.iter().enumerate() {
+            labeled[carrier].push(Some(f64::from(*count)));
+        }
+    }
+    let per_pool = |values: Vec<Vec<Option<f64>>>| -> Vec<Series> {
+        pools
+            .iter()
+            .zip(values)
+            .enumerate()
+            .map(|(i, (pool, values))| Series {
+                name: (*pool).to_owned(),
+                color: PALETTE[i % PALETTE.len()],
+                values,
+                kind: Kind::Line,
+            })
+            .collect()
+    };
+    vec![
+        Chart {
+            id: "trend-answer".into(),
+            title: "Answer rate per pool".into(),
+            days: days.clone(),
+            series: per_pool(answer),
+            rules: Vec::new(),
+            y_max: Some(1.0),
+            percent: true,
+        },
+        Chart {
+            id: "trend-short".into(),
+            title: "Short-call share of answered calls per pool".into(),
+            days: days.clone(),
+            series: per_pool(short),
+            rules: Vec::new(),
+            y_max: Some(1.0),
+            percent: true,
+        },
+        Chart {
+            id: "trend-labels".into(),
+            title: "Numbers shown labeled, per carrier".into(),
+            days,
+            series: Carrier::ALL
+                .iter()
+                .zip(labeled)
+                .enumerate()
+                .map(|(i, (carrier, values))| Series {
+                    name: format!("{} ({})", carrier.as_str(), carrier.engine()),
+                    color: PALETTE[(i + 2) % PALETTE.len()],
+                    values,
+                    kind: Kind::Line,
+                })
+                .collect(),
+            rules: Vec::new(),
+            y_max: None,
+            percent: false,
+        },
+    ]
 }
 
 /// The order of the wallboard's table: labeled, stopped, at risk, then the
@@ -281,6 +379,12 @@ fn pool_body(board: &Board, now: Timestamp, as_of: Option<Timestamp>) -> String 
     panel_recovering(&mut out, board, as_of);
     panel_due(&mut out, board, as_of);
     panel_pools(&mut out, numbers);
+    out.push_str("</div>");
+
+    let _ = write!(out, "<h2>The last {CHART_DAYS} days</h2><div class=\"trends\">");
+    for chart in &board.trends {
+        out.push_str(&chart.render());
+    }
     out.push_str("</div>");
 
     let _ = write!(
@@ -473,7 +577,7 @@ const PALETTE: [&str; 6] = ["#4a7bd0", "#2a9d55", "#e06c00", "#8e5bb5", "#c0392b
 
 fn charts(d: &Daily, cap: Option<u32>) -> Vec<Chart> {
     let activity = Chart {
-        id: "chart-calls",
+        id: "chart-calls".into(),
         title: "Outbound calls per 24 hours".into(),
         days: d.days.clone(),
         series: vec![Series {
@@ -494,7 +598,7 @@ fn charts(d: &Daily, cap: Option<u32>) -> Vec<Chart> {
         percent: false,
     };
     let quality = Chart {
-        id: "chart-quality",
+        id: "chart-quality".into(),
         title: "Answered, short and invalid shares (24-hour windows)".into(),
         days: d.days.clone(),
         series: vec![
@@ -525,7 +629,7 @@ fn charts(d: &Daily, cap: Option<u32>) -> Vec<Chart> {
     limits.sort_by(f64::total_cmp);
     limits.dedup();
     let risk = Chart {
-        id: "chart-risk",
+        id: "chart-risk".into(),
         title: "Risk score per engine profile".into(),
         days: d.days.clone(),
         series: d
@@ -913,6 +1017,7 @@ mod tests {
             labeled: Vec::new(),
             recovering: Vec::new(),
             due: Vec::new(),
+            trends: Vec::new(),
         };
         let body = pool_body(&empty, "2026-03-02T09:00:00Z".parse().unwrap(), None);
         assert!(body.contains("No numbers yet"), "{body}");

@@ -41,7 +41,7 @@ pub struct Rule {
 
 /// A chart of one value per day.
 pub struct Chart {
-    pub id: &'static str,
+    pub id: String,
     pub title: String,
     /// One label per day (`03-02`).
     pub days: Vec<String>,
@@ -220,7 +220,7 @@ mod tests {
 
     fn chart(values: Vec<Option<f64>>) -> Chart {
         Chart {
-            id: "calls",
+            id: "calls".into(),
             title: "Calls <a day>".into(),
             days: (1..=values.len()).map(|d| format!("03-{d:02}")).collect(),
             series: vec![
