@@ -55,6 +55,76 @@ const WHEN: [&str; 10] = [
     "observed_at",
 ];
 
+/// The columns of a label scan named by the user (`--map`), for exports
+/// whose headers the reader does not recognise:
+/// `number=Phone,carrier=Network,label=Shown,at=Checked` (one row per number
+/// and carrier) or `number=Phone,att=AT&T Result,verizon=VZ,tmobile=TMO`
+/// (a column per carrier); `at=` is optional, as without a map.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LabelMap {
+    pub number: String,
+    pub carrier: Option<String>,
+    pub label: Option<String>,
+    pub at: Option<String>,
+    pub columns: Vec<(Carrier, String)>,
+}
+
+impl std::str::FromStr for LabelMap {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<LabelMap, String> {
+        let mut map = LabelMap::default();
+        let mut number = None;
+        for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (key, column) = entry
+                .split_once('=')
+                .map(|(k, c)| (k.trim().to_ascii_lowercase(), c.trim().to_owned()))
+                .ok_or_else(|| format!("label map entry {entry:?} is not KEY=COLUMN (e.g. number=Phone)"))?;
+            if column.is_empty() {
+                return Err(format!("label map key {key} names no column (write {key}=ColumnName)"));
+            }
+            let slot = match key.as_str() {
+                "number" => &mut number,
+                "carrier" => &mut map.carrier,
+                "label" => &mut map.label,
+                "at" => &mut map.at,
+                other => match Carrier::from_name(other) {
+                    Some(carrier) => {
+                        if map.columns.iter().any(|(c, _)| *c == carrier) {
+                            return Err(format!("label map key {key} is given twice"));
+                        }
+                        map.columns.push((carrier, column));
+                        continue;
+                    }
+                    None => {
+                        return Err(format!(
+                            "unknown label map key {other:?}: the keys are number, carrier, label, at, att, verizon, tmobile"
+                        ));
+                    }
+                },
+            };
+            if slot.replace(column).is_some() {
+                return Err(format!("label map key {key} is given twice"));
+            }
+        }
+        map.number = number.ok_or("the label map has no number= entry, which is required (e.g. number=Phone)")?;
+        match (&map.carrier, &map.label, map.columns.is_empty()) {
+            (Some(_), Some(_), true) | (None, None, false) => Ok(map),
+            (Some(_), Some(_), false) => Err(
+                "the label map names carrier= and label= and a column per carrier: a scan is one or the other"
+                    .to_owned(),
+            ),
+            (Some(_), None, _) | (None, Some(_), _) => {
+                Err("the label map needs carrier= and label= together (or att=, verizon=, tmobile= instead)".to_owned())
+            }
+            (None, None, true) => Err(
+                "the label map needs carrier= and label=, or a column per carrier (att=, verizon=, tmobile=)"
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
 /// Where each carrier's display is.
 enum Shape {
     /// One row per number and carrier.
@@ -79,17 +149,40 @@ fn carrier_column(name: &str) -> Option<Carrier> {
     Carrier::from_name(&words.concat())
 }
 
-pub(crate) fn read(input: impl Read, options: &Options, out: &mut Emitter) -> Result<(), FileError> {
-    let mut rows = CsvRows::new(input);
-    let mut record = Row::default();
-    rows.next(&mut record)?;
-    let header = Header::new(&record);
-    let missing = |what: &str| FileError::MissingColumn {
-        format: Format::Labels,
-        missing: what.to_owned(),
-        found: header.listing(),
-        hint: HINT,
+/// The columns the user's map names, each found or an error naming it.
+fn mapped(
+    header: &Header,
+    map: &LabelMap,
+    missing: &dyn Fn(&str) -> FileError,
+) -> Result<(usize, Shape, Option<usize>), FileError> {
+    let find = |name: &str, key: &str| {
+        header
+            .find_named(name)
+            .ok_or_else(|| missing(&format!("{name} (the map's {key}=)")))
     };
+    let number = find(&map.number, "number")?;
+    let shape = match (&map.carrier, &map.label) {
+        (Some(carrier), Some(label)) => Shape::Long {
+            carrier: find(carrier, "carrier")?,
+            label: find(label, "label")?,
+        },
+        _ => Shape::Wide(
+            map.columns
+                .iter()
+                .map(|(carrier, name)| Ok((*carrier, find(name, carrier.as_str())?)))
+                .collect::<Result<_, FileError>>()?,
+        ),
+    };
+    let when = map.at.as_deref().map(|name| find(name, "at")).transpose()?;
+    Ok((number, shape, when))
+}
+
+/// The columns found by their usual names.
+fn found(
+    header: &Header,
+    record: &Row,
+    missing: &dyn Fn(&str) -> FileError,
+) -> Result<(usize, Shape, Option<usize>), FileError> {
     let number = header
         .find(&NUMBER)
         .ok_or_else(|| missing("Number (or Phone, Caller ID, TN)"))?;
@@ -112,7 +205,24 @@ pub(crate) fn read(input: impl Read, options: &Options, out: &mut Emitter) -> Re
             Shape::Wide(columns)
         }
     };
-    let when = header.find(&WHEN);
+    Ok((number, shape, header.find(&WHEN)))
+}
+
+pub(crate) fn read(input: impl Read, options: &Options, out: &mut Emitter) -> Result<(), FileError> {
+    let mut rows = CsvRows::new(input);
+    let mut record = Row::default();
+    rows.next(&mut record)?;
+    let header = Header::new(&record);
+    let missing = |what: &str| FileError::MissingColumn {
+        format: Format::Labels,
+        missing: what.to_owned(),
+        found: header.listing(),
+        hint: HINT,
+    };
+    let (number, shape, when) = match &options.label_map {
+        Some(map) => mapped(&header, map, &missing)?,
+        None => found(&header, &record, &missing)?,
+    };
     // Without a date column the whole file is one day's scan.
     let day = options
         .date
@@ -290,6 +400,64 @@ mod tests {
         assert_eq!(labels[2].at.to_string(), "2026-12-05T09:00:00Z", "US month-first dates");
         assert!(labels.iter().all(|l| l.source == "scan" && l.source_id.is_some()));
         assert_ne!(labels[0].source_id, labels[1].source_id);
+    }
+
+    #[test]
+    fn a_map_reads_an_export_whose_headers_are_not_recognised() {
+        let long = "Subscriber,Net,Shown As,Seen\n\
+                    4155550100,verizon,Spam Likely,2026-12-05 14:30:00\n\
+                    4155550101,att,clean,2026-12-05 14:31:00\n";
+        let (none, _) = read_all(Format::Labels, long.as_bytes(), &Options::default())
+            .map(|(e, r)| (e.len(), r.len()))
+            .unwrap_or((0, 0));
+        assert_eq!(none, 0, "unrecognised without a map");
+        let options = Options {
+            label_map: Some("number=Subscriber,carrier=Net,label=Shown As,at=Seen".parse().unwrap()),
+            ..Options::default()
+        };
+        let (labels, errors) = read(long, &options);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(labels.len(), 2);
+        assert_eq!(labels[0].carrier, Carrier::Verizon);
+        assert_eq!(labels[0].label.as_deref(), Some("Spam Likely"));
+        assert_eq!(labels[1].label, None);
+
+        let wide = "TN,Ma Bell,Big Red,Magenta\n4155550100,Spam Likely,,Clean\n";
+        let options = Options {
+            label_map: Some("number=TN,att=Ma Bell,verizon=Big Red,tmobile=Magenta".parse().unwrap()),
+            date: Some(jiff::civil::date(2026, 12, 5)),
+            ..Options::default()
+        };
+        let (labels, errors) = read(wide, &options);
+        assert!(errors.is_empty(), "{errors:?}");
+        let seen: Vec<(Carrier, Option<&str>)> = labels.iter().map(|l| (l.carrier, l.label.as_deref())).collect();
+        assert_eq!(seen, [(Carrier::Att, Some("Spam Likely")), (Carrier::Tmobile, None)]);
+
+        let options = Options {
+            label_map: Some("number=Phone,carrier=Net,label=Shown As".parse().unwrap()),
+            ..Options::default()
+        };
+        let err = read_all(Format::Labels, long.as_bytes(), &options)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Phone (the map's number=)"), "{err}");
+    }
+
+    #[test]
+    fn a_label_map_that_cannot_be_used_says_why() {
+        for (map, says) in [
+            ("carrier=Net,label=Shown", "no number="),
+            ("number=TN", "needs carrier= and label=, or a column per carrier"),
+            ("number=TN,carrier=Net", "carrier= and label= together"),
+            ("number=TN,carrier=Net,label=L,att=A", "one or the other"),
+            ("number=TN,att=A,att=B", "given twice"),
+            ("number=TN,sprint=S", "unknown label map key \"sprint\""),
+            ("number=TN,att", "not KEY=COLUMN"),
+            ("number=,att=A", "names no column"),
+        ] {
+            let err = map.parse::<LabelMap>().unwrap_err();
+            assert!(err.contains(says), "{map}: {err}");
+        }
     }
 
     #[test]

@@ -167,6 +167,7 @@ use dialguard_core::Event;
 pub use columns::{ColumnMap, ColumnMapError};
 pub use dial::{Dialled, judge_caller, judge_dialled};
 pub use error::{FileError, RowError, RowUnit};
+pub use labels::LabelMap;
 
 /// A kind of file `dialguard import` reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -236,6 +237,8 @@ pub struct Options {
     pub timezone: jiff::tz::TimeZone,
     /// The columns of a generic CSV (required there, ignored elsewhere).
     pub map: Option<ColumnMap>,
+    /// The columns of a label scan whose headers are not recognised.
+    pub label_map: Option<LabelMap>,
     /// The file's name: FTC daily JSON takes its day from a `YYYY-MM-DD` in it.
     pub file_name: Option<String>,
     /// The day of FTC daily JSON records; overrides `file_name`.
@@ -247,6 +250,7 @@ impl Default for Options {
         Options {
             timezone: jiff::tz::TimeZone::UTC,
             map: None,
+            label_map: None,
             file_name: None,
             date: None,
         }

@@ -345,6 +345,54 @@ fn a_label_scan_export_imports_as_observations_once_however_often_it_is_imported
 }
 
 #[test]
+fn a_label_scan_with_headers_of_its_own_imports_through_a_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    hang_up_heavy_history(&db);
+    register_ours(&db);
+    let scan = dir.path().join("vendor-export.csv");
+    std::fs::write(
+        &scan,
+        "Subscriber,Net,Shown As,Seen\n(415) 555-0100,verizon,Potential Spam,2026-03-20 12:00:00\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(dialguard(&db).args(["import", "--format", "labels"]).arg(&scan));
+    assert_ne!(code, 0, "unrecognised headers without a map are refused");
+    assert!(
+        stderr.contains("Subscriber"),
+        "the error lists the columns found: {stderr}"
+    );
+
+    let (code, _, stderr) = run(dialguard(&db)
+        .args(["import", "--format", "labels", "--map", "number=Subscriber,carrier=Net"])
+        .arg(&scan));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--map: the label map needs carrier= and label= together"),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = run(dialguard(&db)
+        .args([
+            "import",
+            "--format",
+            "labels",
+            "--map",
+            "number=Subscriber,carrier=Net,label=Shown As,at=Seen",
+        ])
+        .arg(&scan));
+    assert_eq!(code, 0, "{stderr}");
+    let carriers = &labels_of_ours(&db)["numbers"][0]["carriers"];
+    let verizon = carriers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["carrier"] == "verizon")
+        .unwrap_or_else(|| panic!("{carriers}"));
+    assert_eq!(verizon["label"], "Potential Spam");
+}
+
+#[test]
 fn tz_shows_instants_in_the_operators_zone_and_they_read_back_as_the_same_instant() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");

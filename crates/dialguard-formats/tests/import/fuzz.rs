@@ -14,6 +14,7 @@ fn options() -> Options {
                 .parse::<ColumnMap>()
                 .unwrap(),
         ),
+        label_map: None,
         file_name: Some("2020-12-03.json".to_owned()),
         date: None,
     }

@@ -14,7 +14,7 @@ use std::sync::mpsc;
 
 use anyhow::{Context, Result};
 use dialguard_core::Event;
-use dialguard_formats::{ColumnMap, Format, Options, RowError, RowUnit};
+use dialguard_formats::{ColumnMap, Format, LabelMap, Options, RowError, RowUnit};
 use dialguard_store::EventLog;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -39,9 +39,12 @@ pub struct Args {
     /// Default UTC, with a note for those formats.
     #[arg(long)]
     timezone: Option<String>,
-    /// Column mapping for `--format generic`: `from=Caller,to=Dialed,started_at=Start,duration=Secs,...`.
+    /// Column mapping. For `--format generic`:
+    /// `from=Caller,to=Dialed,started_at=Start,duration=Secs,...`. For `--format labels` whose
+    /// headers are not recognised: `number=Phone,carrier=Network,label=Shown[,at=Checked]`, or a
+    /// column per carrier: `number=Phone,att=AT&T,verizon=VZW,tmobile=TMO[,at=Checked]`.
     #[arg(long)]
-    map: Option<ColumnMap>,
+    map: Option<String>,
     /// The day of an FTC JSON file, or of a label scan without a date column (otherwise read from a
     /// YYYY-MM-DD in the file's name).
     #[arg(long)]
@@ -92,6 +95,12 @@ struct Summary {
     first_rejects: Vec<Reject>,
 }
 
+/// Says what is wrong with the command line; its exit code.
+fn usage(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
 pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
     let zone_name = args.timezone.as_deref().unwrap_or("UTC");
     let timezone = jiff::tz::TimeZone::get(zone_name)
@@ -111,6 +120,18 @@ pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
             }
         );
     }
+    // A map that cannot be read is bad usage (exit 2), as clap's own are.
+    let (map, label_map) = match (&args.map, args.format) {
+        (None, _) => (None, None),
+        (Some(text), Format::Labels) => match text.parse::<LabelMap>() {
+            Ok(map) => (None, Some(map)),
+            Err(e) => return Ok(usage(&format!("--map: {e}"))),
+        },
+        (Some(text), _) => match text.parse::<ColumnMap>() {
+            Ok(map) => (Some(map), None),
+            Err(e) => return Ok(usage(&format!("--map: {e}"))),
+        },
+    };
     let mut log = open_log(db)?;
     let mut rejects_out = args
         .rejects
@@ -131,7 +152,8 @@ pub fn run(db: &Store, args: Args) -> Result<ExitCode> {
     for path in &args.files {
         let options = Options {
             timezone: timezone.clone(),
-            map: args.map.clone(),
+            map: map.clone(),
+            label_map: label_map.clone(),
             file_name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
             date: args.date,
         };
