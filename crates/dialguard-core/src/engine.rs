@@ -150,6 +150,9 @@ pub struct Engine {
     control: Controller,
     /// Each number's latest caps from the closed loop, with why.
     steers: FastMap<E164, Steer>,
+    /// Each pool's calls and answered calls in the 24 hours before an
+    /// instant, for the suspected-label test (read once per pool and tick).
+    pool_day: FastMap<String, (Timestamp, crate::control::Answered)>,
     /// During [`Engine::follow_tick`]: state changes are decided by another
     /// instance and arrive through the log, so none are made here.
     following: bool,
@@ -173,6 +176,7 @@ impl Engine {
             pools: PoolBudgets::default(),
             control: Controller::new(config.control.clone(), &config.risk),
             steers: FastMap::default(),
+            pool_day: FastMap::default(),
             following: false,
             config,
         })
@@ -371,6 +375,7 @@ impl Engine {
     pub fn tick(&mut self, now: Timestamp) -> Vec<Event> {
         let mut out = Vec::new();
         self.control.refresh();
+        self.pool_day.clear();
         let sweep = self
             .last_sweep
             .is_none_or(|last| now.duration_since(last) >= secs(self.config.tick.sweep_secs));
@@ -474,6 +479,11 @@ impl Engine {
                 let calls = self.ledger.window_counts(number, now, Window::Day).attempts;
                 steer.hold(calls, &rule.state_change(number, now).reason);
             } else if !steer.stopped
+                && let Some(suspicion) = self.suspicion(number, now)
+            {
+                let calls = self.ledger.window_counts(number, now, Window::Day).attempts;
+                steer.hold(calls, &suspicion.describe());
+            } else if !steer.stopped
                 && let Some(state) = self.lifecycle.state(number).filter(|s| s.is_plan_phase())
             {
                 // The plan's phase caps a recovering number's day (the guard
@@ -529,6 +539,57 @@ impl Engine {
                 out,
             );
         }
+    }
+
+    /// Whether the number's own calls say it is probably labeled (see
+    /// `control::suspect`): only a number in service, whose pool has others
+    /// calling, and that no handset check in the last 24 hours showed clean.
+    fn suspicion(&mut self, number: E164, now: Timestamp) -> Option<crate::control::Suspicion> {
+        use crate::control::Answered;
+        let record = self.lifecycle.record(number)?;
+        if !matches!(record.state, NumberState::Active | NumberState::Watch) {
+            return None;
+        }
+        let checked_clean = self
+            .labels
+            .current(number, now)
+            .iter()
+            .any(|l| !l.is_labeled() && now.duration_since(l.observed_at) <= jiff::SignedDuration::from_hours(24));
+        if checked_clean {
+            return None;
+        }
+        let pool = record.pool.clone();
+        let day = |engine: &Engine, n: E164| {
+            let c = engine.ledger.window_counts(n, now, Window::Day);
+            Answered {
+                calls: c.attempts,
+                answered: c.answered,
+            }
+        };
+        let own = day(self, number);
+        if own.calls < self.config.control.suspect_min_calls {
+            return None;
+        }
+        let total = match self.pool_day.get(&pool) {
+            Some((at, total)) if *at == now => *total,
+            _ => {
+                let mut total = Answered::default();
+                for n in self.lifecycle.numbers() {
+                    if self.lifecycle.record(n).is_some_and(|r| r.pool == pool) {
+                        let d = day(self, n);
+                        total.calls += d.calls;
+                        total.answered += d.answered;
+                    }
+                }
+                self.pool_day.insert(pool, (now, total));
+                total
+            }
+        };
+        let peers = Answered {
+            calls: total.calls.saturating_sub(own.calls),
+            answered: total.answered.saturating_sub(own.answered),
+        };
+        crate::control::suspect(own, peers, &self.config.control)
     }
 
     /// Whether a carrier shows the number labeled on an observation made

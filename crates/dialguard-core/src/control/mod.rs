@@ -42,9 +42,11 @@
 
 mod figures;
 mod line;
+mod suspect;
 
 pub use figures::{Figures, figures};
 pub use line::{Line, LineSummary};
+pub use suspect::{Answered, Suspicion, suspect};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -193,6 +195,16 @@ pub struct ControlConfig {
     /// The daily cap never falls below this for a number with no live limit
     /// reached, so the loop keeps some evidence coming. Default 8.
     pub min_daily: u32,
+    /// A number is suspected of being labeled (see `suspect`) only on at
+    /// least this many calls in 24 hours, its pool's other numbers too.
+    /// Default 40.
+    pub suspect_min_calls: u32,
+    /// ... when its answer rate is under this share of its peers'.
+    /// Default 0.5.
+    pub suspect_ratio: f64,
+    /// ... and that many standard errors under it. Default 3.5 (about one
+    /// chance in 4,000 of accusing a number on a bad day).
+    pub suspect_z: f64,
 }
 
 impl Default for ControlConfig {
@@ -216,6 +228,9 @@ impl Default for ControlConfig {
             engaged_secs: 30,
             min_share_calls: 12,
             min_daily: 8,
+            suspect_min_calls: 40,
+            suspect_ratio: 0.5,
+            suspect_z: 3.5,
         }
     }
 }

@@ -282,3 +282,78 @@ fn a_quarantine_carries_its_labels_instant_however_late_the_tick_that_finds_it()
     );
     assert!(late[1].2.contains("until 2025-04-04T12:00:00Z"), "{}", late[1].2);
 }
+
+/// A call from `from` that rang out unanswered.
+fn unanswered(from: E164, to: E164, at: Timestamp) -> Event {
+    Event::Call(Call {
+        from,
+        to,
+        direction: Direction::Outbound,
+        started_at: at,
+        answered_at: None,
+        ended_at: at + SignedDuration::from_secs(30),
+        talk_seconds: 0,
+        outcome: Outcome::NoAnswer,
+        cause: Cause::default(),
+        source: Source::Simulator,
+        source_id: format!("{from}-{to}-{}-x", at.as_second()),
+    })
+}
+
+#[test]
+fn a_number_answered_far_less_than_its_pool_is_suspected_until_a_check_shows_it_clean() {
+    let start = t("2025-03-04T13:00:00Z");
+    let numbers: Vec<E164> = (0..5)
+        .map(|i| E164::from_digits_unchecked(14_155_550_200 + i))
+        .collect();
+    let mut events: Vec<Event> = numbers
+        .iter()
+        .map(|n| register(*n, NumberState::Active, start - SignedDuration::from_hours(24 * 60)))
+        .collect();
+    // Sixty calls each in the afternoon: a third answered, except the last
+    // number's, which nearly nobody picks up.
+    for (k, n) in numbers.iter().enumerate() {
+        for i in 0..60u64 {
+            let at = start + SignedDuration::from_secs(i as i64 * 120 + k as i64);
+            let to = person(k as u64 * 100 + i);
+            let picked_up = if k == 4 { i % 20 == 0 } else { i % 3 == 0 };
+            events.push(if picked_up {
+                answered(*n, to, at, 90)
+            } else {
+                unanswered(*n, to, at)
+            });
+        }
+    }
+    let mut engine = engine(&events);
+    let now = start + SignedDuration::from_hours(3);
+    engine.tick(now);
+    let steer = |engine: &Engine, n: E164| engine.number(n, now).unwrap().steer.unwrap();
+    let odd = steer(&engine, numbers[4]);
+    assert!(odd.stopped, "{odd:?}");
+    assert!(
+        odd.why
+            .contains("suspected labeled: answered 5 % of 60 calls in 24 h against 33 % of 240"),
+        "the test is stated: {}",
+        odd.why
+    );
+    for n in &numbers[..4] {
+        assert!(
+            !steer(&engine, *n).why.contains("suspected"),
+            "its peers are not suspected"
+        );
+    }
+    assert!(
+        engine
+            .numbers(now)
+            .iter()
+            .any(|s| s.number == numbers[4] && s.cap_reason.as_deref().is_some_and(|r| r.contains("suspected"))),
+        "the list says why it stopped"
+    );
+
+    // A handset check shows it clean: the suspicion is lifted.
+    let checked = now + SignedDuration::from_mins(5);
+    engine.apply(&label(numbers[4], Carrier::Verizon, None, checked));
+    engine.tick(checked + SignedDuration::from_mins(30));
+    let after = engine.number(numbers[4], checked).unwrap().steer.unwrap();
+    assert!(!after.why.contains("suspected"), "{}", after.why);
+}
