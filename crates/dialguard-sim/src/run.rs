@@ -829,7 +829,7 @@ impl<'a> Campaign<'a> {
     /// The monitoring feed's daily test calls: what each carrier shows for
     /// each number; a label found is disputed.
     fn monitor(&mut self, now: i64) {
-        if !self.dialer.monitors_labels() {
+        if !self.dialer.monitors_labels() || !self.sim.scenario.monitoring {
             return;
         }
         for n in 0..self.sim.population.numbers.len() {

@@ -56,6 +56,10 @@ pub struct Scenario {
     pub capped_daily_cap: u32,
     /// The monitoring feed's daily test calls run at this UTC hour.
     pub monitor_hour_utc: u8,
+    /// Whether the team has a monitoring feed at all (daily test calls per
+    /// number and carrier, and disputes of the labels found). Default true;
+    /// many tenants have none, and learn of a label only from their calls.
+    pub monitoring: bool,
     /// Complaints reach the business through feeds this many hours late.
     pub complaint_delay_hours: u32,
     /// Days the numbers were already in service before the campaign, at
@@ -80,6 +84,7 @@ impl Default for Scenario {
             engines: EmulatorConfig::default(),
             capped_daily_cap: 150,
             monitor_hour_utc: 13,
+            monitoring: true,
             complaint_delay_hours: 24,
             history_days: 30,
             history_calls_per_day: 60,

@@ -272,3 +272,19 @@ fn a_dialer_told_the_pool_is_exhausted_asks_only_for_known_contacts_until_the_ne
     let err = sim.run_remote(Box::new(down), &|_| {}).unwrap_err();
     assert!(err.to_string().contains("connection refused"), "{err}");
 }
+
+#[test]
+fn without_a_monitoring_feed_no_handset_check_reaches_the_guard() {
+    let unmonitored = Scenario {
+        monitoring: false,
+        ..small(3)
+    };
+    let sim = Simulator::new(unmonitored, EngineConfig::default()).unwrap();
+    let mut events: Vec<Event> = Vec::new();
+    let report = sim.run(StrategyKind::Dialguard, Some(&mut events), &|_| {}).unwrap();
+    assert!(report.calls > 0, "the campaign ran: {report:?}");
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Label(_))),
+        "no label observation without the feed"
+    );
+}

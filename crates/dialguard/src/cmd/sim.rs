@@ -91,6 +91,10 @@ pub struct SimulateArgs {
     /// server's configuration): the behaviour before the closed loop, for comparison.
     #[arg(long)]
     open_loop: bool,
+    /// Run the campaign without a monitoring feed (no daily test calls, no disputes): the guard
+    /// learns of labels only from its own calls (suspected labels).
+    #[arg(long)]
+    no_monitoring: bool,
     /// Ask a running dialguard server for the dialguard strategy's decisions, through its HTTP API,
     /// instead of the engine in process: every call record, complaint, opt-out and label check is
     /// posted at its own instant. Serve a fresh database with `--clock event` (its configuration
@@ -200,6 +204,7 @@ fn simulate_into(db: &Store, args: SimulateArgs, tenant: &dyn Fn(StrategyKind) -
         capped_daily_cap: args.cap,
         history_days: args.history_days,
         engines,
+        monitoring: !args.no_monitoring,
         ..Scenario::default()
     };
     if let Some(start) = args.start {
