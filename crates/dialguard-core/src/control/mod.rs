@@ -622,7 +622,7 @@ impl Controller {
                             "{} labeled {} on {} at {}; ",
                             carrier.as_str(),
                             n.number,
-                            n.at.strftime("%m-%d"),
+                            n.at.strftime("%m-%d UTC"),
                             n.metric.describe(n.figure)
                         )
                     })

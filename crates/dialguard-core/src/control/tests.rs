@@ -167,6 +167,11 @@ fn a_label_cuts_every_numbers_cap_below_the_volume_it_happened_at() {
     assert!(after.daily < 90, "{}", after.why);
     assert_eq!(after.carrier, Some(Carrier::Verizon), "{}", after.why);
     assert!(after.why.contains("verizon labeled +14155550100"), "{}", after.why);
+    assert!(
+        after.why.contains("on 01-05 UTC at"),
+        "a date in words says its zone: {}",
+        after.why
+    );
 }
 
 #[test]
