@@ -191,7 +191,15 @@ fn parse_with_library(text: &str) -> Result<Parsed, NumberError> {
     if number.is_nanp() && phone.country_code == 1 {
         return nanp::judge(number).ok_or_else(|| NumberError::Invalid(text.to_owned()));
     }
-    if PHONE_NUMBER_UTIL.is_valid_number(&phone) {
+    // Judged as the number it is read as: a text the library accepts for
+    // what it carries besides the digits (an extension, a trunk prefix
+    // kept) must not yield an E.164 number that is invalid written alone.
+    let alone_valid = || {
+        PHONE_NUMBER_UTIL
+            .parse(number.to_string(), None)
+            .is_ok_and(|alone| PHONE_NUMBER_UTIL.is_valid_number(&alone))
+    };
+    if PHONE_NUMBER_UTIL.is_valid_number(&phone) && alone_valid() {
         Ok(Parsed {
             number,
             validity: Validity::Valid,
@@ -383,6 +391,17 @@ mod tests {
         assert!(n.is_nanp());
         let uk = E164::parse_valid("+442079460958").unwrap();
         assert_eq!(uk.area_code(), None);
+    }
+
+    #[test]
+    fn a_valid_number_read_from_messy_text_is_valid_written_alone() {
+        // Found by the `number` fuzz target: the library accepted the text
+        // (for what it carries beside the digits), not the digits alone.
+        let messy = "+3( [75-8*.8* 10*7 6988*.10";
+        match E164::parse_valid(messy) {
+            Ok(number) => assert_eq!(E164::parse_valid(&number.to_string()), Ok(number)),
+            Err(e) => assert!(matches!(e, NumberError::Invalid(_)), "{e:?}"),
+        }
     }
 
     #[test]
