@@ -274,14 +274,9 @@ pub fn due_alerts(tenant: &str, engine: &dialguard_core::engine::Engine, now: ji
         .into_iter()
         .filter_map(|row| {
             let action = row.action?;
-            let due = if action == "follow up" { row.follow_up? } else { row.due };
-            let days_late = (today - due).get_days();
+            let (due, days_late) = row.overdue(today)?;
             let step = row.step.as_str();
-            let when = match days_late {
-                0 => "due today".to_owned(),
-                1 => "1 day late".to_owned(),
-                n => format!("{n} days late"),
-            };
+            let when = crate::dashboard::lateness(days_late);
             Some(Alert {
                 id: format!("{tenant}-due-{}-{step}-{}-{due}", row.number, action.replace(' ', "_")),
                 tenant: tenant.to_owned(),
@@ -445,6 +440,11 @@ struct Outbox {
 /// One tenant's alerts.
 struct Feed {
     tenant: Arc<Tenant>,
+    /// Where the log stood when the server started: a new endpoint's place.
+    started_at: u64,
+    /// Whether the log was read once through (which numbers are labeled,
+    /// each endpoint's place).
+    loaded: bool,
     watch: Watch,
     /// The last event read from the log.
     seen: u64,
@@ -469,34 +469,23 @@ impl Alerter {
 }
 
 /// Starts sending the alerts `endpoints` ask for, reading the log at
-/// `location` on a connection of its own. `None` when there are none.
+/// `location` on a connection of its own, on a thread of its own: the read
+/// through each tenant's log that it begins with is not the server's
+/// start-up. `tenants`: each with the sequence number its log stood at when
+/// the server started. `None` when there are no endpoints.
 pub fn start(
     location: &Location,
     endpoints: &[AlertEndpoint],
-    tenants: &[Arc<Tenant>],
+    tenants: Vec<(Arc<Tenant>, u64)>,
 ) -> Result<Option<Alerter>, dialguard_store::StoreError> {
     if endpoints.is_empty() {
         return Ok(None);
     }
-    let mut log = location.open()?;
+    let log = location.open()?;
     let mut feeds = Vec::new();
-    for tenant in tenants {
-        let mine: Vec<&AlertEndpoint> = endpoints.iter().filter(|e| e.tenant == tenant.name).collect();
-        if mine.is_empty() {
-            continue;
-        }
-        let mut feed = Feed {
-            tenant: tenant.clone(),
-            watch: Watch::default(),
-            seen: 0,
-            outboxes: Vec::new(),
-            due_checked: None,
-        };
-        // The whole log once, for which numbers are labeled now; alerts
-        // only for what an endpoint has not had.
-        let mut saved = Vec::new();
-        for endpoint in mine {
-            saved.push(log.cursor(&tenant.name, &endpoint.cursor_name())?);
+    for (tenant, started_at) in tenants {
+        let mut outboxes = Vec::new();
+        for endpoint in endpoints.iter().filter(|e| e.tenant == tenant.name) {
             let mailer = if endpoint.is_email() {
                 Some(endpoint.mailer().map_err(|e| dialguard_store::StoreError::Backend {
                     db: "alerts".to_owned(),
@@ -506,7 +495,7 @@ pub fn start(
             } else {
                 None
             };
-            feed.outboxes.push(Outbox {
+            outboxes.push(Outbox {
                 endpoint: endpoint.clone(),
                 mailer,
                 cursor: 0,
@@ -517,27 +506,17 @@ pub fn start(
                 backoff: FIRST_BACKOFF,
             });
         }
-        let mut events = Vec::new();
-        feed.seen = log.replay(&tenant.name, 0, &mut |seq, event| {
-            if !matches!(event, Event::Call(_)) {
-                events.push((seq, event));
-            }
-        })?;
-        for (outbox, saved) in feed.outboxes.iter_mut().zip(&saved) {
-            outbox.cursor = match saved {
-                Some(seq) => *seq,
-                // A new endpoint starts at the end of the log, from now on:
-                // what comes after this start is its to receive.
-                None => {
-                    log.set_cursor(&tenant.name, &outbox.endpoint.cursor_name(), feed.seen)?;
-                    feed.seen
-                }
-            };
+        if !outboxes.is_empty() {
+            feeds.push(Feed {
+                tenant,
+                started_at,
+                loaded: false,
+                watch: Watch::default(),
+                seen: 0,
+                outboxes,
+                due_checked: None,
+            });
         }
-        for (seq, event) in events {
-            feed.take(seq, &event);
-        }
-        feeds.push(feed);
     }
     let stop = Arc::new(AtomicBool::new(false));
     let stopped = stop.clone();
@@ -553,6 +532,34 @@ pub fn start(
 }
 
 impl Feed {
+    /// Reads the tenant's log through once: which numbers are labeled now,
+    /// each endpoint's saved place (a new one's is where the log stood when
+    /// the server started), and the alerts after it.
+    fn load(&mut self, log: &mut dyn EventLog) -> Result<(), dialguard_store::StoreError> {
+        let name = &self.tenant.name;
+        for outbox in &mut self.outboxes {
+            let place = outbox.endpoint.cursor_name();
+            outbox.cursor = match log.cursor(name, &place)? {
+                Some(seq) => seq,
+                None => {
+                    log.set_cursor(name, &place, self.started_at)?;
+                    self.started_at
+                }
+            };
+        }
+        let mut events = Vec::new();
+        self.seen = log.replay(name, 0, &mut |seq, event| {
+            if !matches!(event, Event::Call(_)) {
+                events.push((seq, event));
+            }
+        })?;
+        for (seq, event) in events {
+            self.take(seq, &event);
+        }
+        self.loaded = true;
+        Ok(())
+    }
+
     /// Queues the dispute steps due now that an outbox has not had.
     fn look_for_due(&mut self, log: &dyn EventLog) {
         if !self
@@ -606,6 +613,12 @@ fn run(mut log: Box<dyn EventLog + Send>, mut feeds: Vec<Feed>, stop: &AtomicBoo
         .into();
     while !stop.load(Ordering::Acquire) {
         for feed in &mut feeds {
+            if !feed.loaded {
+                if let Err(e) = feed.load(log.as_mut()) {
+                    eprintln!("alerts: reading {}'s log: {e}; trying again", feed.tenant.name);
+                }
+                continue;
+            }
             let mut events = Vec::new();
             match log.replay(&feed.tenant.name, feed.seen, &mut |seq, event| {
                 if !matches!(event, Event::Call(_)) {
@@ -656,61 +669,70 @@ fn deliver(
         outbox.cursor = saved;
         outbox.pending.retain(|a| a.seq > saved);
     }
-    while let Some(alert) = outbox.pending.front() {
-        if Instant::now() < outbox.retry_at || stop.load(Ordering::Acquire) {
-            return;
-        }
-        if let Some(why) = send(agent, outbox, alert) {
-            fail(outbox, &why);
-            return;
-        }
-        outbox.backoff = FIRST_BACKOFF;
-        outbox.cursor = alert.seq;
-        outbox.pending.pop_front();
-        save(log, tenant, &name, outbox.cursor);
+    let sent_in_order = drain(
+        agent,
+        outbox,
+        stop,
+        |o| &mut o.pending,
+        |o, alert| {
+            o.cursor = alert.seq;
+            save(log, tenant, &name, alert.seq);
+        },
+    );
+    if !sent_in_order {
+        return;
     }
     // Nothing waits: the place moves to the end of what was read.
     if outbox.cursor < seen {
         outbox.cursor = seen;
         save(log, tenant, &name, seen);
     }
-    while let Some(alert) = outbox.due.front() {
+    drain(
+        agent,
+        outbox,
+        stop,
+        |o| &mut o.due,
+        |o, alert| {
+            save(log, tenant, &o.endpoint.sent_name(&alert.id), 1);
+        },
+    );
+}
+
+/// Sends the alerts of one of `outbox`'s queues, in order, each taken off
+/// once the endpoint took it and recorded by `sent`; false when one failed
+/// (its next try is put off) or the thread is stopping.
+fn drain(
+    agent: &ureq::Agent,
+    outbox: &mut Outbox,
+    stop: &AtomicBool,
+    queue: fn(&mut Outbox) -> &mut VecDeque<Alert>,
+    mut sent: impl FnMut(&mut Outbox, &Alert),
+) -> bool {
+    while let Some(alert) = queue(outbox).front().cloned() {
         if Instant::now() < outbox.retry_at || stop.load(Ordering::Acquire) {
-            return;
+            return false;
         }
-        if let Some(why) = send(agent, outbox, alert) {
-            fail(outbox, &why);
-            return;
+        let failed = match &outbox.mailer {
+            Some(mailer) => email(&outbox.endpoint, mailer, &alert),
+            None => post(agent, &outbox.endpoint, &alert),
+        };
+        if let Some(why) = failed {
+            eprintln!(
+                "alerts: {} ({}) {why}; alert {} retried in {} s",
+                outbox.endpoint.name,
+                outbox.endpoint.url,
+                alert.id,
+                outbox.backoff.as_secs()
+            );
+            outbox.retry_at = Instant::now() + outbox.backoff;
+            outbox.backoff = (outbox.backoff * 2).min(MAX_BACKOFF);
+            return false;
         }
         outbox.backoff = FIRST_BACKOFF;
-        save(log, tenant, &outbox.endpoint.sent_name(&alert.id), 1);
-        outbox.due.pop_front();
+        queue(outbox).pop_front();
+        sent(outbox, &alert);
     }
-}
-
-/// Sends one alert to the outbox's endpoint; what went wrong, if anything.
-fn send(agent: &ureq::Agent, outbox: &Outbox, alert: &Alert) -> Option<String> {
-    match &outbox.mailer {
-        Some(mailer) => email(&outbox.endpoint, mailer, alert),
-        None => post(agent, &outbox.endpoint, alert),
-    }
-}
-
-/// Puts the outbox's next try off after a failure.
-fn fail(outbox: &mut Outbox, why: &str) {
-    let id = outbox
-        .pending
-        .front()
-        .or(outbox.due.front())
-        .map_or("", |a| a.id.as_str());
-    eprintln!(
-        "alerts: {} ({}) {why}; alert {id} retried in {} s",
-        outbox.endpoint.name,
-        outbox.endpoint.url,
-        outbox.backoff.as_secs()
-    );
-    outbox.retry_at = Instant::now() + outbox.backoff;
-    outbox.backoff = (outbox.backoff * 2).min(MAX_BACKOFF);
+    true
 }
 
 /// POSTs the alert; what went wrong, if anything.

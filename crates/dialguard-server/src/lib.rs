@@ -197,6 +197,12 @@ impl Server {
             tenants.insert(name, Arc::new(tenant));
             replayed.tenants += 1;
         }
+        // Where each tenant's log stood when the server started: a new alert
+        // endpoint receives what comes after it.
+        let started: Vec<(Arc<Tenant>, u64)> = tenants
+            .values()
+            .map(|t| (t.clone(), seqs.get(&t.name).copied().unwrap_or_default()))
+            .collect();
         let metrics = Arc::new(Metrics::new());
         let shared = doorbell.is_some();
         let (writer, writer_thread) =
@@ -211,8 +217,7 @@ impl Server {
                 what: "starting to follow the shared log",
                 source,
             })?;
-        let served: Vec<Arc<Tenant>> = tenants.values().cloned().collect();
-        let alerter = alerts::start(&location, &config.alerts, &served)?;
+        let alerter = alerts::start(&location, &config.alerts, started)?;
         let state = AppState {
             inner: Arc::new(Shared {
                 config,

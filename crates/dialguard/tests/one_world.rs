@@ -3,12 +3,13 @@
 //! state, caps, plan and dispute calendar; asked again a moment later, the
 //! same again (nothing moves with the instant someone looked).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod served;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use serde_json::{Value, json};
+use served::Served;
 
 const LABELED: &str = "+14155550100";
 const CALM: &str = "+14155550101";
@@ -46,55 +47,11 @@ fn ok(db: &Path, args: &[&str]) {
     );
 }
 
-/// The server on the same database, on a port the OS picked.
-struct Served {
-    child: Child,
-    addr: String,
-}
-
-impl Served {
-    fn start(db: &Path) -> Served {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dialguard"))
-            .arg("--db")
-            .arg(db)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dialguard starts");
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        let addr = first
-            .trim()
-            .strip_prefix("dialguard listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_owned();
-        Served { child, addr }
-    }
-
-    fn get(&self, path: &str) -> Value {
-        let mut stream = TcpStream::connect(&self.addr).unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.addr
-        )
-        .unwrap();
-        let mut raw = String::new();
-        stream.read_to_string(&mut raw).unwrap();
-        let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-        assert!(head.starts_with("HTTP/1.1 200"), "GET {path}: {head}\n{body}");
-        serde_json::from_str(body).unwrap()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A read through the API of a server on the same database; it must answer 200.
+fn get(served: &Served, path: &str) -> Value {
+    let (status, body) = served.call("GET", path, None);
+    assert_eq!(status, 200, "GET {path}: {body}");
+    body
 }
 
 /// What both sides must agree on for one number: from a list row, and from
@@ -134,7 +91,7 @@ fn both_sides(db: &Path, served: &Served, at: &str) -> (Value, Value) {
         .iter()
         .map(list_row)
         .collect();
-    let mut api_rows: Vec<Value> = served.get(&format!("/v1/numbers?at={at}"))["numbers"]
+    let mut api_rows: Vec<Value> = get(served, &format!("/v1/numbers?at={at}"))["numbers"]
         .as_array()
         .unwrap()
         .iter()
@@ -146,7 +103,7 @@ fn both_sides(db: &Path, served: &Served, at: &str) -> (Value, Value) {
     let mut api_side = json!({"numbers": api_rows});
     for number in [LABELED, CALM] {
         cli_side[number] = plan_and_calendar(&cli(db, &["history", number, "--at", at]));
-        api_side[number] = plan_and_calendar(&served.get(&format!("/v1/numbers/{number}?at={at}")));
+        api_side[number] = plan_and_calendar(&get(served, &format!("/v1/numbers/{number}?at={at}")));
     }
     let steps: Vec<Value> = cli(db, &["disputes", "list", "--at", at])["steps"]
         .as_array()
@@ -204,7 +161,7 @@ fn every_read_command_and_the_api_answer_alike_at_the_same_instant_and_again_lat
             "ticket 4411",
         ],
     );
-    let served = Served::start(&db);
+    let served = Served::start(&db, &[]);
 
     let first: Vec<(Value, Value)> = INSTANTS.iter().map(|at| both_sides(&db, &served, at)).collect();
     for ((cli_side, api_side), at) in first.iter().zip(INSTANTS) {

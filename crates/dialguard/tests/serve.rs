@@ -3,66 +3,15 @@
 //! call results, then health and a quarantine read back through the API, a
 //! SIGTERM, and a restart that finds everything.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+mod served;
+
+use std::io::Read;
+use std::process::Command;
 
 use serde_json::{Value, json};
-
-/// The binary, serving on a port the OS picked.
-struct Served {
-    child: Child,
-    addr: String,
-}
+use served::Served;
 
 impl Served {
-    fn start(db: &std::path::Path) -> Served {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dialguard"))
-            .args([
-                "--db",
-                db.to_str().unwrap(),
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--clock",
-                "event",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("dialguard starts");
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        let addr = first
-            .trim()
-            .strip_prefix("dialguard listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_owned();
-        Served { child, addr }
-    }
-
-    /// One request over a fresh connection; status and JSON body.
-    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-        let mut stream = TcpStream::connect(&self.addr).unwrap();
-        let payload = body.map(Value::to_string).unwrap_or_default();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
-            self.addr,
-            payload.len()
-        )
-        .unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).unwrap();
-        let text = String::from_utf8(raw).unwrap();
-        let (head, body) = text.split_once("\r\n\r\n").expect("a complete HTTP response");
-        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-        let value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{method} {path}: not JSON: {body}"));
-        (status, value)
-    }
-
     fn post(&self, path: &str, body: Value) -> Value {
         let (status, value) = self.call("POST", path, Some(&body));
         assert_eq!(status, 200, "POST {path} {body}: {value}");
@@ -87,13 +36,6 @@ impl Served {
         self.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
         assert!(exit.success(), "dialguard exited with {exit}: {stderr}");
         assert!(stderr.contains("every accepted request is in"), "{stderr}");
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -156,7 +98,7 @@ fn summary<'a>(list: &'a Value, number: &str) -> &'a Value {
 fn serve_drives_simulated_days_and_quarantines_through_the_api() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("dialguard.db");
-    let served = Served::start(&db);
+    let served = Served::start(&db, &["--clock", "event"]);
     for number in [SHORT, TALKER, SPARE] {
         let (status, body) = served.call(
             "PUT",
@@ -279,7 +221,7 @@ fn serve_drives_simulated_days_and_quarantines_through_the_api() {
     // SIGTERM, then a restart on the same file finds the same state.
     let before = served.number(TALKER);
     served.terminate();
-    let again = Served::start(&db);
+    let again = Served::start(&db, &["--clock", "event"]);
     let after = again.number(TALKER);
     assert_eq!(after["state"], before["state"]);
     assert_eq!(after["history"], before["history"]);

@@ -79,6 +79,19 @@ pub struct DisputeRow {
     pub last_note: Option<String>,
 }
 
+impl DisputeRow {
+    /// When the step's `action` fell due (the step's due date to file it,
+    /// its follow-up date to follow up) and how many days `today` is past
+    /// it (0: due today); `None` when nothing is to be done.
+    pub fn overdue(&self, today: Date) -> Option<(Date, i32)> {
+        let due = match self.action? {
+            "follow up" => self.follow_up?,
+            _ => self.due,
+        };
+        Some((due, (today - due).get_days()))
+    }
+}
+
 impl Engine {
     /// The latest assessment if nothing changed since, or a fresh one.
     fn assessment(&self, number: E164, now: Timestamp) -> Assessment {

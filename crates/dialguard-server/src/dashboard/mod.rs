@@ -222,10 +222,8 @@ impl Board {
             .disputes(now)
             .into_iter()
             .filter_map(|row| {
-                let action = row.action?;
-                let due = if action == "follow up" { row.follow_up? } else { row.due };
-                let late = (today - due).get_days();
-                Some((row.number, row.step.as_str(), action, late))
+                let (_, late) = row.overdue(today)?;
+                Some((row.number, row.step.as_str(), row.action?, late))
             })
             .collect();
         let trends = trends(engine, &numbers, now);
@@ -472,6 +470,15 @@ fn panel_recovering(out: &mut String, board: &Board, as_of: Option<Timestamp>) {
     out.push_str("</ul></section>");
 }
 
+/// How late a dispute step is, in words: `due today`, `1 day late`, `3 days late`.
+pub(crate) fn lateness(days: i32) -> String {
+    match days {
+        i32::MIN..=0 => "due today".to_owned(),
+        1 => "1 day late".to_owned(),
+        n => format!("{n} days late"),
+    }
+}
+
 fn panel_due(out: &mut String, board: &Board, as_of: Option<Timestamp>) {
     let overdue = board.due.iter().filter(|d| d.3 > 0).count();
     let _ = write!(
@@ -485,13 +492,8 @@ fn panel_due(out: &mut String, board: &Board, as_of: Option<Timestamp>) {
         }
     );
     for (number, step, action, late) in &board.due {
-        let (class, when) = match *late {
-            l if l > 0 => (
-                " class=\"overdue\"",
-                format!("{l} day{} late", if l == 1 { "" } else { "s" }),
-            ),
-            _ => ("", "due today".to_owned()),
-        };
+        let class = if *late > 0 { " class=\"overdue\"" } else { "" };
+        let when = lateness(*late);
         let _ = write!(
             out,
             "<li{class}>{} {step}: {action}, {when}</li>",
