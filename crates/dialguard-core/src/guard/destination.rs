@@ -81,6 +81,18 @@ impl Destination {
         self.suppressed_at <= at
     }
 
+    /// Says nothing a rule could read at or after `after`: no opt-out, no
+    /// suppression, no consent or relationship, and no call a day's count
+    /// from then could reach. Such a record answers every question as a
+    /// missing one does, so it can be forgotten.
+    pub fn idle_since(&self, after: i64) -> bool {
+        self.opted_out_at == NEVER
+            && self.suppressed_at == NEVER
+            && self.consent_all_at == NEVER
+            && self.grants.is_none()
+            && self.calls.last().is_none_or(|&newest| newest <= after)
+    }
+
     /// Written consent recorded at or before `at`, for every pool or for
     /// this one: what a pool that requires consent asks for.
     pub fn consented(&self, pool: PoolId, at: i64) -> bool {
@@ -210,6 +222,29 @@ impl Destinations {
 
     pub fn len(&self) -> usize {
         self.shards.iter().map(HashTable::len).sum()
+    }
+
+    /// How many tables there are, for a sweep that visits one at a time.
+    pub fn tables(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// Forgets the records of table `table` idle since `after` (see
+    /// [`Destination::idle_since`]), and gives back the table's room when
+    /// it is left under a quarter full. Returns how many were forgotten.
+    ///
+    /// Without it every person ever called keeps a record: a list of ten
+    /// million people called over a month would hold about a gigabyte,
+    /// where the rules only need the last day's calls and the flags.
+    pub fn forget_idle(&mut self, table: usize, after: i64) -> usize {
+        let shard = &mut self.shards[table];
+        let before = shard.len();
+        shard.retain(|(_, record)| !record.idle_since(after));
+        let forgotten = before - shard.len();
+        if shard.capacity() > 4 * shard.len() + 1024 {
+            shard.shrink_to(2 * shard.len(), |(number, _)| Self::hash(*number));
+        }
+        forgotten
     }
 }
 

@@ -179,7 +179,17 @@ pub struct Guard {
     dnc: DncList,
     /// The latest instant seen in an event or a decision.
     clock: i64,
+    /// Call records folded since a table of `destinations` was last swept
+    /// of idle records, and the table the next sweep takes.
+    since_sweep: u32,
+    next_sweep: usize,
 }
+
+/// A table of [`Destinations`] is swept of idle records once per this many
+/// call records (at a million calls a day, each of the 64 tables about
+/// four times a day), so a record outlives its last call by at most
+/// [`destination::KEPT_MS`] and a few hours.
+const SWEEP_EVERY: u32 = 4_096;
 
 impl Guard {
     /// A guard with no numbers and an empty Do-Not-Call list.
@@ -196,6 +206,8 @@ impl Guard {
             destinations: Destinations::default(),
             dnc: DncList::new(),
             clock: i64::MIN,
+            since_sweep: 0,
+            next_sweep: 0,
         };
         let configured: Vec<String> = guard.config.pools.keys().cloned().collect();
         for name in configured {
@@ -426,6 +438,25 @@ impl Guard {
         match reserved {
             Some(r) => destination.replace_call(r, started),
             None => destination.record_call(started),
+        }
+        self.since_sweep += 1;
+        if self.since_sweep >= SWEEP_EVERY {
+            self.since_sweep = 0;
+            self.sweep_destinations();
+        }
+    }
+
+    /// Forgets one table's destination records that no rule reads any more.
+    /// Decisions may arrive up to an hour behind the newest instant seen
+    /// (dialers send their own `at`), which [`destination::KEPT_MS`] already
+    /// allows for: a call older than that before the newest instant counts
+    /// toward no day a decision can still be asked about.
+    fn sweep_destinations(&mut self) {
+        let table = self.next_sweep;
+        self.next_sweep = (table + 1) % self.destinations.tables();
+        if self.clock > i64::MIN {
+            self.destinations
+                .forget_idle(table, self.clock.saturating_sub(destination::KEPT_MS));
         }
     }
 

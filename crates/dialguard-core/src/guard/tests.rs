@@ -462,6 +462,72 @@ fn a_person_is_called_at_most_twice_a_day_and_three_times_in_the_strict_states()
 }
 
 #[test]
+fn a_person_called_long_ago_is_forgotten_but_an_opt_out_consent_or_dead_number_is_not() {
+    let t = ts(NOON_NY);
+    let mut guard = guard_with(GuardConfig::default(), &[CALLER, "+16175550101"]);
+    let (opted, consented, dead, called, today) = (
+        "+12125550123",
+        "+12125550124",
+        "+12125550125",
+        "+12125550126",
+        "+12125550127",
+    );
+    guard.apply(&Event::OptOut(OptOut { to: num(opted), at: t }));
+    guard.apply(&Event::Consent(Consent {
+        to: num(consented),
+        at: t,
+        pool: Some("sales".into()),
+        kind: ConsentKind::Written,
+    }));
+    guard.apply(&call_event(CALLER, dead, t, Outcome::InvalidDestination));
+    guard.apply(&call_event(CALLER, called, t, Outcome::Answered));
+    assert_eq!(guard.known_destinations(), 4);
+
+    // Three days of calls to other people, enough to sweep every table.
+    let others = 64 * SWEEP_EVERY as u64 + 1;
+    let mut record = |i: u64, at: Timestamp| {
+        let to = E164::from_digits_unchecked(13_125_550_000 + i);
+        guard.apply(&Event::Call(Call {
+            from: num("+16175550101"),
+            to,
+            direction: Direction::Outbound,
+            started_at: at,
+            answered_at: None,
+            ended_at: after(at, 20),
+            talk_seconds: 0,
+            outcome: Outcome::NoAnswer,
+            cause: Cause::Unspecified,
+            source: Source::Api,
+            source_id: i.to_string(),
+        }));
+    };
+    let later = after(t, 3 * 86_400);
+    for i in 0..others {
+        record(i, later);
+    }
+    guard.apply(&call_event(CALLER, today, later, Outcome::Answered));
+    // The three flags stay; the call three days ago is forgotten; today's
+    // calls are all remembered.
+    assert_eq!(guard.known_destinations() as u64, 3 + others + 1);
+    let now = after(later, 600);
+    assert_eq!(ask(&mut guard, opted, now), deny(DenyReason::OptedOut));
+    assert!(guard.is_suppressed(num(dead), now));
+    assert_eq!(ask(&mut guard, dead, now), deny(DenyReason::DestinationInvalid));
+    let sales = guard.pool_of["sales"];
+    let kept = guard.destinations.get(&num(consented)).expect("a consent is kept");
+    assert!(kept.consented(sales, now.as_millisecond()));
+    assert!(guard.destinations.get(&num(called)).is_none());
+    // The forgotten person may be called as anyone never called, and the
+    // one called today still counts toward the day's limit.
+    assert!(ask(&mut guard, called, now).caller_id().is_some());
+    assert!(ask(&mut guard, today, after(now, 60)).caller_id().is_some());
+    assert_eq!(
+        ask(&mut guard, today, after(now, 120)).reason(),
+        Some(DenyReason::DestinationFrequency)
+    );
+}
+
+#[test]
 fn a_frequency_retry_lands_inside_calling_hours() {
     let loose = GuardConfig {
         destination_calls_per_day: 5,
