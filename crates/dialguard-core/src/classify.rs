@@ -85,6 +85,17 @@ pub enum Cause {
 }
 
 impl Cause {
+    /// Every cause, in declaration order (`Cause::ALL[c as usize] == c`).
+    pub const ALL: [Cause; 7] = [
+        Cause::Unspecified,
+        Cause::Unallocated,
+        Cause::Disconnected,
+        Cause::BlockedCaller,
+        Cause::Declined,
+        Cause::CallerIdRefused,
+        Cause::Ambiguous,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Cause::Unspecified => "unspecified",

@@ -76,15 +76,67 @@ impl Default for MetricsConfig {
     }
 }
 
-/// One call as the metrics need it: 32 bytes instead of a full [`Call`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One call as the metrics need it: 20 bytes instead of a full [`Call`]
+/// (the ledger holds one for every call of the longest window and more,
+/// so at a million calls a day each byte is 30 MB a month). The other
+/// party's digits (15 at most, under 2^50) share a word with the outcome,
+/// the cause and the direction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(C, packed(4))]
 struct CallFact {
     started: i64,
-    counterpart: u64,
+    /// Bits 0-49 the counterpart's digits, 50-52 the outcome, 53-55 the
+    /// cause, 56 inbound.
+    packed: u64,
     talk: u32,
-    outcome: Outcome,
-    cause: Cause,
-    inbound: bool,
+}
+
+const DIGITS_BITS: u32 = 50;
+
+impl CallFact {
+    fn new(started: i64, counterpart: E164, talk: u32, outcome: Outcome, cause: Cause, inbound: bool) -> CallFact {
+        let digits = counterpart.digits() & ((1 << DIGITS_BITS) - 1);
+        let (outcome, cause) = (outcome as u64, cause as u64);
+        CallFact {
+            started,
+            packed: digits
+                | outcome << DIGITS_BITS
+                | cause << (DIGITS_BITS + 3)
+                | u64::from(inbound) << (DIGITS_BITS + 6),
+            talk,
+        }
+    }
+
+    /// The other party's digits.
+    fn counterpart(&self) -> u64 {
+        self.packed & ((1 << DIGITS_BITS) - 1)
+    }
+
+    fn outcome(&self) -> Outcome {
+        Outcome::ALL[(self.packed >> DIGITS_BITS & 0b111) as usize]
+    }
+
+    fn cause(&self) -> Cause {
+        Cause::ALL[(self.packed >> (DIGITS_BITS + 3) & 0b111) as usize]
+    }
+
+    fn inbound(&self) -> bool {
+        self.packed >> (DIGITS_BITS + 6) & 1 == 1
+    }
+}
+
+impl std::fmt::Debug for CallFact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (started, talk) = (self.started, self.talk);
+        f.debug_struct("CallFact")
+            .field("started", &started)
+            .field("counterpart", &self.counterpart())
+            .field("talk", &talk)
+            .field("outcome", &self.outcome())
+            .field("cause", &self.cause())
+            .field("inbound", &self.inbound())
+            .finish()
+    }
 }
 
 /// Everything known about one number's calls and complaints.
@@ -108,6 +160,12 @@ struct History {
 /// Inserts in order; true when the item went to the end (the usual case).
 fn insert_sorted<T: Copy>(items: &mut Vec<T>, item: T, key: impl Fn(&T) -> i64) -> bool {
     let k = key(&item);
+    // A full list grows by an eighth, not by doubling: a number's calls are
+    // the bulk of what the ledger holds, and a doubled list is up to half
+    // empty. Copying on growth costs each call about eight moves in all.
+    if items.len() == items.capacity() {
+        items.reserve_exact((items.len() / 8).max(16));
+    }
     // Records nearly always arrive in order: check the end first.
     if items.last().is_none_or(|last| key(last) <= k) {
         items.push(item);
@@ -224,20 +282,20 @@ impl Ledger {
         if call.direction == Direction::Outbound {
             self.outbound_callers.insert(owned);
         }
-        let fact = CallFact {
-            started: call.started_at.as_second(),
-            counterpart: call.counterpart().digits(),
-            talk: call.talk_seconds,
-            outcome: call.outcome,
-            cause: call.cause,
-            inbound: call.direction == Direction::Inbound,
-        };
+        let fact = CallFact::new(
+            call.started_at.as_second(),
+            call.counterpart(),
+            call.talk_seconds,
+            call.outcome,
+            call.cause,
+            call.direction == Direction::Inbound,
+        );
         let history = self.histories.entry(owned).or_default();
         if !insert_sorted(&mut history.calls, fact, |f| f.started) {
             history.reorders += 1;
         }
-        if !fact.inbound {
-            if fact.cause == Cause::BlockedCaller {
+        if !fact.inbound() {
+            if fact.cause() == Cause::BlockedCaller {
                 let _ = insert_sorted(&mut history.blocked, fact.started, |t| *t);
             }
             let day = fact.started.div_euclid(86_400);
@@ -378,19 +436,19 @@ fn span_metrics(history: &History, start: i64, end: i64, label: &str, config: Me
     let mut repeats = 0u32;
     let mut counts = WindowCounts::default();
     for call in calls {
-        if call.inbound {
+        if call.inbound() {
             m.inbound_calls += 1;
             continue;
         }
         counts.count(call, config);
         starts.push(call.started);
-        if !destinations.insert(call.counterpart) {
+        if !destinations.insert(call.counterpart()) {
             repeats += 1;
         }
-        if let Some(npa) = E164::from_digits_unchecked(call.counterpart).area_code() {
+        if let Some(npa) = E164::from_digits_unchecked(call.counterpart()).area_code() {
             areas.insert(npa);
         }
-        match call.outcome {
+        match call.outcome() {
             Outcome::Answered => talks.push(i64::from(call.talk)),
             Outcome::Voicemail => m.voicemail += 1,
             _ => {}
@@ -525,7 +583,7 @@ pub struct WindowCounts {
 impl WindowCounts {
     fn count(&mut self, call: &CallFact, config: MetricsConfig) {
         self.attempts += 1;
-        match call.outcome {
+        match call.outcome() {
             Outcome::Answered => {
                 self.answered += 1;
                 if call.talk <= config.short_call_secs {
@@ -535,7 +593,7 @@ impl WindowCounts {
             Outcome::InvalidDestination => self.invalid_destinations += 1,
             _ => {}
         }
-        if call.cause == Cause::BlockedCaller {
+        if call.cause() == Cause::BlockedCaller {
             self.blocked += 1;
         }
     }
@@ -566,7 +624,7 @@ impl Ledger {
         let lo = history.calls.partition_point(|c| c.started < from);
         history.calls[lo..]
             .iter()
-            .filter(|c| !c.inbound)
+            .filter(|c| !c.inbound())
             .map(|c| c.started)
             .collect()
     }
@@ -588,7 +646,7 @@ impl Ledger {
         let end = now.as_second();
         let lo = history.calls.partition_point(|c| c.started <= end - window.seconds());
         let hi = history.calls.partition_point(|c| c.started <= end);
-        for call in history.calls[lo..hi].iter().filter(|c| !c.inbound) {
+        for call in history.calls[lo..hi].iter().filter(|c| !c.inbound()) {
             counts.count(call, self.config);
         }
         counts
@@ -668,7 +726,7 @@ impl Ledger {
         let day_lo = history.calls.partition_point(|c| c.started <= end - 86_400);
         let starts: Vec<i64> = history.calls[day_lo..hi]
             .iter()
-            .filter(|c| !c.inbound)
+            .filter(|c| !c.inbound())
             .map(|c| c.started)
             .collect();
         activity.attempts_24h = starts.len() as u32;
@@ -697,7 +755,8 @@ struct DecayCache {
     /// Inline: most callees get one or two calls a day, and a heap block
     /// for each would cost an allocation per new callee.
     recent: FastMap<u64, SmallVec<[i64; 2]>>,
-    last_prune_day: i64,
+    /// The hour (seconds / 3 600) `recent` was last pruned in.
+    last_prune_hour: i64,
     own_area: Option<u16>,
     off_hours: crate::risk::zones::OffHours,
 }
@@ -720,7 +779,7 @@ impl DecayCache {
             sums: DecayedCounts::default(),
             weigh_from,
             recent: FastMap::default(),
-            last_prune_day: end.div_euclid(86_400),
+            last_prune_hour: end.div_euclid(3_600),
             own_area: number.area_code(),
             off_hours: crate::risk::zones::OffHours::new(config.calling_hours),
         }
@@ -752,22 +811,27 @@ impl DecayCache {
         let back = config.repeat_calls_per_day.saturating_sub(1) as usize;
         let hi = history.calls.partition_point(|c| c.started <= end);
         for call in &history.calls[self.next.min(hi)..hi] {
-            if call.inbound {
+            if call.inbound() {
                 continue;
             }
-            let earlier = self.recent.entry(call.counterpart).or_default();
+            let earlier = self.recent.entry(call.counterpart()).or_default();
             let stale = earlier.iter().take_while(|&&t| call.started - t >= 86_400).count();
             earlier.drain(..stale);
             let is_repeat = earlier.len() >= back;
             earlier.push(call.started);
+            // Only the newest `back` can make the next call a repeat: the
+            // starts are in order, so the older ones go stale first.
+            if earlier.len() > back {
+                earlier.drain(..earlier.len() - back);
+            }
             if call.started <= self.weigh_from {
                 continue;
             }
             let weight = (-((end - call.started) as f64) / half_life).exp2();
-            let destination = E164::from_digits_unchecked(call.counterpart);
+            let destination = E164::from_digits_unchecked(call.counterpart());
             let sums = &mut self.sums;
             sums.attempts += weight;
-            if call.outcome == Outcome::Answered {
+            if call.outcome() == Outcome::Answered {
                 sums.answered += weight;
                 sums.talk_seconds += weight * f64::from(call.talk);
                 if call.talk <= config.short_call_secs {
@@ -777,10 +841,10 @@ impl DecayCache {
                     sums.unengaged += weight;
                 }
             }
-            if call.outcome == Outcome::InvalidDestination {
+            if call.outcome() == Outcome::InvalidDestination {
                 sums.invalid += weight;
             }
-            if call.cause == Cause::BlockedCaller {
+            if call.cause() == Cause::BlockedCaller {
                 sums.blocked += weight;
             }
             if is_repeat {
@@ -794,10 +858,11 @@ impl DecayCache {
             }
         }
         self.next = self.next.max(hi);
-        // Callees not called for a day can no longer make a repeat.
-        let day = end.div_euclid(86_400);
-        if day > self.last_prune_day {
-            self.last_prune_day = day;
+        // Callees not called for a day can no longer make a repeat: pruned
+        // every hour, so the map holds about a day of callees, not two.
+        let hour = end.div_euclid(3_600);
+        if hour > self.last_prune_hour {
+            self.last_prune_hour = hour;
             self.recent
                 .retain(|_, starts| starts.last().is_some_and(|t| end - t < 86_400));
         }
@@ -846,6 +911,36 @@ mod tests {
     use crate::event::Complaint;
 
     const OURS: u64 = 14_155_550_100;
+
+    #[test]
+    fn a_call_fact_gives_back_every_field_it_was_made_from() {
+        assert_eq!(std::mem::size_of::<CallFact>(), 20);
+        for (i, outcome) in Outcome::ALL.into_iter().enumerate() {
+            for cause in Cause::ALL {
+                for inbound in [false, true] {
+                    // The longest E.164 number (15 digits) and a short one.
+                    for digits in [999_999_999_999_999, 4_915_123] {
+                        let started = -1_000_000_007 + i as i64 * 86_400_000_000;
+                        let fact = CallFact::new(
+                            started,
+                            E164::from_digits_unchecked(digits),
+                            u32::MAX - i as u32,
+                            outcome,
+                            cause,
+                            inbound,
+                        );
+                        let (s, talk) = (fact.started, fact.talk);
+                        assert_eq!((s, talk), (started, u32::MAX - i as u32));
+                        assert_eq!(fact.counterpart(), digits);
+                        assert_eq!(
+                            (fact.outcome(), fact.cause(), fact.inbound()),
+                            (outcome, cause, inbound)
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()
