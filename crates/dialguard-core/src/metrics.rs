@@ -1123,6 +1123,54 @@ mod decay_tests {
         pairs.iter().all(|(x, y)| (x - y).abs() <= 1e-9 * x.abs().max(1.0))
     }
 
+    /// A repeat is the call that makes `repeat_calls_per_day` to one person
+    /// within 24 hours, and every call after it: the view's sums agree with
+    /// that rule counted call by call, for people called many times a day.
+    #[test]
+    fn repeat_calls_follow_the_rule_however_often_a_person_is_called() {
+        let base = 1_772_370_000;
+        let mut ledger = Ledger::default();
+        let mut calls = Vec::new();
+        for i in 0..400_i64 {
+            // Three people every 20 minutes in turn (each every hour), and
+            // once in a while somebody new; a gap of a day in the middle.
+            let to = if i % 7 == 6 {
+                13_105_550_000 + i as u64
+            } else {
+                12_125_550_100 + (i % 3) as u64
+            };
+            let gap = if i >= 200 { 26 * 3_600 } else { 0 };
+            calls.push(call(base + i * 1_200 + gap, to, 0));
+        }
+        calls.iter().for_each(|c| ledger.apply_call(c));
+        let end = calls.last().unwrap().started_at.as_second() + 60;
+        let back = (CONFIG.repeat_calls_per_day - 1) as usize;
+        let expected: f64 = calls
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| {
+                let t = c.started_at.as_second();
+                calls[..*i]
+                    .iter()
+                    .filter(|e| e.to == c.to && t - e.started_at.as_second() < 86_400)
+                    .count()
+                    >= back
+            })
+            .map(|(_, c)| (-((end - c.started_at.as_second()) as f64) / CONFIG.half_life_secs as f64).exp2())
+            .sum();
+        let got = ledger.decayed(
+            E164::from_digits_unchecked(OURS),
+            Timestamp::from_second(end).unwrap(),
+            &CONFIG,
+        );
+        assert!(expected > 10.0, "the pattern makes repeats");
+        assert!(
+            (got.repeat_calls - expected).abs() < 1e-9 * expected,
+            "{} repeats, by the rule {expected}",
+            got.repeat_calls
+        );
+    }
+
     /// A view kept from query to query reads the same as one built afresh,
     /// whatever order the calls and queries come in.
     #[test]

@@ -420,6 +420,40 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     out
 }
 
+/// One try at sending an alert to an endpoint, as the wallboard lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attempt {
+    /// When it was tried (the machine's clock).
+    pub tried: jiff::Timestamp,
+    pub endpoint: String,
+    pub kind: AlertKind,
+    pub number: E164,
+    pub text: String,
+    /// What went wrong, with when it is tried again; `None`: delivered.
+    pub failed: Option<String>,
+}
+
+/// The latest [`Attempt`]s, oldest first; past [`Deliveries::KEEP`] the
+/// oldest are forgotten.
+#[derive(Debug, Default)]
+pub struct Deliveries(VecDeque<Attempt>);
+
+impl Deliveries {
+    pub const KEEP: usize = 50;
+
+    pub fn record(&mut self, attempt: Attempt) {
+        if self.0.len() == Self::KEEP {
+            self.0.pop_front();
+        }
+        self.0.push_back(attempt);
+    }
+
+    /// Newest first.
+    pub fn latest(&self) -> impl Iterator<Item = &Attempt> {
+        self.0.iter().rev()
+    }
+}
+
 /// One endpoint's queue.
 struct Outbox {
     endpoint: AlertEndpoint,
@@ -642,7 +676,7 @@ fn run(mut log: Box<dyn EventLog + Send>, mut feeds: Vec<Feed>, stop: &AtomicBoo
                 feed.look_for_due(log.as_ref());
             }
             for outbox in &mut feed.outboxes {
-                deliver(&agent, log.as_mut(), &feed.tenant.name, outbox, feed.seen, stop);
+                deliver(&agent, log.as_mut(), &feed.tenant, outbox, feed.seen, stop);
             }
         }
         std::thread::park_timeout(POLL);
@@ -653,11 +687,12 @@ fn run(mut log: Box<dyn EventLog + Send>, mut feeds: Vec<Feed>, stop: &AtomicBoo
 fn deliver(
     agent: &ureq::Agent,
     log: &mut dyn EventLog,
-    tenant: &str,
+    owner: &Tenant,
     outbox: &mut Outbox,
     seen: u64,
     stop: &AtomicBool,
 ) {
+    let tenant = owner.name.as_str();
     let name = outbox.endpoint.cursor_name();
     if outbox.pending.is_empty() && outbox.due.is_empty() && outbox.cursor >= seen {
         return;
@@ -672,6 +707,7 @@ fn deliver(
     let sent_in_order = drain(
         agent,
         outbox,
+        owner,
         stop,
         |o| &mut o.pending,
         |o, alert| {
@@ -690,6 +726,7 @@ fn deliver(
     drain(
         agent,
         outbox,
+        owner,
         stop,
         |o| &mut o.due,
         |o, alert| {
@@ -704,6 +741,7 @@ fn deliver(
 fn drain(
     agent: &ureq::Agent,
     outbox: &mut Outbox,
+    owner: &Tenant,
     stop: &AtomicBool,
     queue: fn(&mut Outbox) -> &mut VecDeque<Alert>,
     mut sent: impl FnMut(&mut Outbox, &Alert),
@@ -716,6 +754,16 @@ fn drain(
             Some(mailer) => email(&outbox.endpoint, mailer, &alert),
             None => post(agent, &outbox.endpoint, &alert),
         };
+        owner.deliveries.lock().record(Attempt {
+            tried: jiff::Timestamp::now(),
+            endpoint: outbox.endpoint.name.clone(),
+            kind: alert.kind,
+            number: alert.number,
+            text: alert.text.clone(),
+            failed: failed
+                .as_ref()
+                .map(|why| format!("{why}; tried again in {} s", outbox.backoff.as_secs())),
+        });
         if let Some(why) = failed {
             eprintln!(
                 "alerts: {} ({}) {why}; alert {} retried in {} s",

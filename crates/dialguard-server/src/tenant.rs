@@ -35,6 +35,9 @@ pub struct Tenant {
     /// gets the first answer and reserves nothing twice. Locked only while
     /// the engine is.
     pub answered: Mutex<Answered>,
+    /// The latest alert deliveries tried for this tenant, newest last
+    /// (the wallboard's delivery log).
+    pub deliveries: Mutex<crate::alerts::Deliveries>,
 }
 
 /// The latest decisions by `Idempotency-Key`, the oldest forgotten first
@@ -99,6 +102,7 @@ impl Tenant {
             leads: AtomicBool::new(true),
             leader: RwLock::new(None),
             answered: Mutex::new(Answered::default()),
+            deliveries: Mutex::new(crate::alerts::Deliveries::default()),
         }
     }
 }

@@ -145,6 +145,13 @@ fn collect(rx: &Receiver<Received>, want: usize, wait: Duration) -> Vec<Received
     got
 }
 
+/// The wallboard's delivery-log entry holding `text`, if any.
+fn board_line(board: &str, text: &str) -> Option<String> {
+    let log = &board[board.find("id=\"deliveries\"")?..];
+    let log = &log[..log.find("</section>")?];
+    log.split("<li").find(|li| li.contains(text)).map(str::to_owned)
+}
+
 fn body(r: &Received) -> Value {
     serde_json::from_str(&r.body).unwrap()
 }
@@ -210,6 +217,13 @@ fn alerts_wait_for_a_receiver_that_is_down_even_across_a_restart() {
     post_label(&server, "2026-03-02T15:00:00Z");
     std::thread::sleep(Duration::from_millis(1500));
     assert!(rx.try_recv().is_err(), "nothing could be delivered");
+    // The wallboard's delivery log says so, and when it is tried again.
+    let board = server.get("/").text().unwrap();
+    let failed = board_line(&board, "label to ops").expect("the failed try is listed");
+    assert!(
+        failed.contains("not delivered") && failed.contains("tried again in") && failed.contains("overdue"),
+        "{failed}"
+    );
 
     // The server restarts with the alerts still waiting; then the receiver
     // comes back.
@@ -224,6 +238,11 @@ fn alerts_wait_for_a_receiver_that_is_down_even_across_a_restart() {
         "delivered once the receiver is back"
     );
     got.iter().for_each(assert_signed);
+    let board = server.get("/").text().unwrap();
+    for kind in ["label", "quarantine"] {
+        let line = board_line(&board, &format!("{kind} to ops")).expect("the delivery is listed");
+        assert!(line.contains("delivered") && !line.contains("not delivered"), "{line}");
+    }
 
     // Delivered means done: another restart sends nothing again.
     server.stop();

@@ -170,11 +170,46 @@ pub async fn pool(State(state): State<AppState>, Viewer(tenant): Viewer, RawQuer
     let mut body = pool_body(&board, now, at);
     if at.is_none() {
         body.push_str(&format!(
-            "<div class=\"panels\">{}</div>",
+            "<div class=\"panels\">{}{}</div>",
+            panel_deliveries(&tenant.deliveries.lock()),
             actions::register_form(&state, &tenant.name)
         ));
     }
     page_refreshing("Wallboard", &body, refresh).into_response()
+}
+
+/// The latest alert deliveries, newest first: what was sent where, and what
+/// failed with when it is tried again. Shown on the live board only: it is
+/// what this server did, by the machine's clock, not the tenant's history.
+fn panel_deliveries(deliveries: &crate::alerts::Deliveries) -> String {
+    let mut out = String::from("<section class=\"panel\" id=\"deliveries\"><h2>Alerts sent</h2><ul>");
+    let mut any = false;
+    for attempt in deliveries.latest().take(10) {
+        any = true;
+        let tried = attempt.tried.strftime("%m-%d %H:%M:%S UTC");
+        let kind = serde_json::to_value(attempt.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let (class, result) = match &attempt.failed {
+            None => ("", "delivered".to_owned()),
+            Some(why) => (" class=\"overdue\"", format!("not delivered: {why}")),
+        };
+        let _ = write!(
+            out,
+            "<li{class}>{tried} {} to {}: {} ({}), {}</li>",
+            esc(&kind),
+            esc(&attempt.endpoint),
+            number_link(attempt.number, None),
+            esc(&attempt.text),
+            esc(&result)
+        );
+    }
+    if !any {
+        out.push_str("<li>none yet (alerts go to the <code>[[alerts]]</code> endpoints of the configuration)</li>");
+    }
+    out.push_str("</ul></section>");
+    out
 }
 
 /// How often the wallboard reloads itself.
