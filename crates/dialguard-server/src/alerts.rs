@@ -60,6 +60,8 @@ const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// How often dispute deadlines are looked for when no event came.
 const DUE_EVERY: Duration = Duration::from_secs(60);
+/// How often new calls alone have pools' use looked at (`pool_headroom`).
+const CALLS_EVERY: Duration = Duration::from_secs(2);
 /// How long one delivery may take before it counts as failed.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -79,15 +81,23 @@ pub enum AlertKind {
     /// A step of a dispute calendar is due (to file, or to follow up) or
     /// overdue; once per step, action and due date.
     DisputeDue,
+    /// A pool's numbers have placed most of what their caps allow in the
+    /// last 24 hours (at least [`HEADROOM_USED`] of it): the dialer is about
+    /// to be told `pool_exhausted`. Once per pool and business day.
+    PoolHeadroom,
 }
 
+/// The share of a pool's caps whose use raises a `pool_headroom` alert.
+pub const HEADROOM_USED: f64 = 0.9;
+
 impl AlertKind {
-    pub const ALL: [AlertKind; 5] = [
+    pub const ALL: [AlertKind; 6] = [
         AlertKind::Label,
         AlertKind::LabelCleared,
         AlertKind::Quarantine,
         AlertKind::State,
         AlertKind::DisputeDue,
+        AlertKind::PoolHeadroom,
     ];
 }
 
@@ -235,7 +245,13 @@ pub struct Alert {
     pub kind: AlertKind,
     /// When it happened (the event's instant), RFC 3339, UTC.
     pub at: String,
-    pub number: E164,
+    /// The number it is about (every kind but `pool_headroom`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<E164>,
+    /// For `pool_headroom`: the pool, its calls in the last 24 hours and what
+    /// its numbers' caps allow in 24 hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<PoolUse>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub carrier: Option<Carrier>,
     /// The label text, for `label`.
@@ -252,6 +268,63 @@ pub struct Alert {
     pub text: String,
     #[serde(skip)]
     seq: u64,
+}
+
+/// How much of its caps a pool has used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PoolUse {
+    pub name: String,
+    pub calls: u64,
+    pub caps: u64,
+}
+
+/// The pools that have used at least [`HEADROOM_USED`] of their caps, as
+/// alerts (their ids name the pool and the business day, so each pool is
+/// named at most once a day however often it is looked at).
+pub fn headroom_alerts(tenant: &str, engine: &dialguard_core::engine::Engine, now: jiff::Timestamp) -> Vec<Alert> {
+    let today = engine.today(now);
+    let at = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let mut pools: Vec<PoolUse> = Vec::new();
+    for n in engine.numbers(now) {
+        let i = match pools.iter().position(|p| p.name == n.pool) {
+            Some(i) => i,
+            None => {
+                pools.push(PoolUse {
+                    name: n.pool.clone(),
+                    calls: 0,
+                    caps: 0,
+                });
+                pools.len() - 1
+            }
+        };
+        pools[i].calls += u64::from(n.calls_today);
+        pools[i].caps += u64::from(n.cap_today);
+    }
+    pools
+        .into_iter()
+        .filter(|p| p.caps > 0 && p.calls as f64 >= HEADROOM_USED * p.caps as f64)
+        .map(|p| Alert {
+            id: format!("{tenant}-headroom-{}-{today}", p.name),
+            tenant: tenant.to_owned(),
+            kind: AlertKind::PoolHeadroom,
+            at: at.clone(),
+            number: None,
+            text: format!(
+                "pool {} has placed {} calls in 24 hours of the {} its numbers' caps allow ({:.0} %): {} left",
+                p.name,
+                p.calls,
+                p.caps,
+                100.0 * p.calls as f64 / p.caps as f64,
+                p.caps.saturating_sub(p.calls)
+            ),
+            pool: Some(p),
+            carrier: None,
+            label: None,
+            state: None,
+            dispute: None,
+            seq: 0,
+        })
+        .collect()
 }
 
 /// A dispute step that is due.
@@ -282,7 +355,8 @@ pub fn due_alerts(tenant: &str, engine: &dialguard_core::engine::Engine, now: ji
                 tenant: tenant.to_owned(),
                 kind: AlertKind::DisputeDue,
                 at: at.clone(),
-                number: row.number,
+                number: Some(row.number),
+                pool: None,
                 carrier: None,
                 label: None,
                 state: None,
@@ -315,7 +389,8 @@ impl Watch {
             tenant: tenant.to_owned(),
             kind,
             at: at.clone(),
-            number,
+            number: Some(number),
+            pool: None,
             carrier: None,
             label: None,
             state: None,
@@ -427,7 +502,9 @@ pub struct Attempt {
     pub tried: jiff::Timestamp,
     pub endpoint: String,
     pub kind: AlertKind,
-    pub number: E164,
+    pub number: Option<E164>,
+    /// The pool, for `pool_headroom`.
+    pub pool: Option<String>,
     pub text: String,
     /// What went wrong, with when it is tried again; `None`: delivered.
     pub failed: Option<String>,
@@ -483,8 +560,10 @@ struct Feed {
     /// The last event read from the log.
     seen: u64,
     outboxes: Vec<Outbox>,
-    /// When dispute deadlines were last looked at.
+    /// When dispute deadlines and pools' use were last looked at.
     due_checked: Option<Instant>,
+    /// Whether events came since then.
+    unlooked: bool,
 }
 
 /// The alerting thread; [`Alerter::stop`] ends it.
@@ -549,6 +628,7 @@ pub fn start(
                 seen: 0,
                 outboxes,
                 due_checked: None,
+                unlooked: false,
             });
         }
     }
@@ -596,21 +676,25 @@ impl Feed {
 
     /// Queues the dispute steps due now that an outbox has not had.
     fn look_for_due(&mut self, log: &dyn EventLog) {
-        if !self
-            .outboxes
-            .iter()
-            .any(|o| o.endpoint.on.contains(&AlertKind::DisputeDue))
-        {
+        let wants = |kind| self.outboxes.iter().any(|o| o.endpoint.on.contains(&kind));
+        let (disputes, headroom) = (wants(AlertKind::DisputeDue), wants(AlertKind::PoolHeadroom));
+        if !disputes && !headroom {
             return;
         }
         let now = self.tenant.clock.now();
-        let alerts = due_alerts(&self.tenant.name, &self.tenant.engine.lock(), now);
-        for outbox in &mut self.outboxes {
-            if !outbox.endpoint.on.contains(&AlertKind::DisputeDue) {
-                continue;
+        let mut alerts = Vec::new();
+        {
+            let engine = self.tenant.engine.lock();
+            if disputes {
+                alerts.extend(due_alerts(&self.tenant.name, &engine, now));
             }
+            if headroom {
+                alerts.extend(headroom_alerts(&self.tenant.name, &engine, now));
+            }
+        }
+        for outbox in &mut self.outboxes {
             for alert in &alerts {
-                if outbox.due_seen.contains(&alert.id) {
+                if !outbox.endpoint.on.contains(&alert.kind) || outbox.due_seen.contains(&alert.id) {
                     continue;
                 }
                 outbox.due_seen.insert(alert.id.clone());
@@ -654,6 +738,7 @@ fn run(mut log: Box<dyn EventLog + Send>, mut feeds: Vec<Feed>, stop: &AtomicBoo
                 continue;
             }
             let mut events = Vec::new();
+            let before = feed.seen;
             match log.replay(&feed.tenant.name, feed.seen, &mut |seq, event| {
                 if !matches!(event, Event::Call(_)) {
                     events.push((seq, event));
@@ -671,8 +756,13 @@ fn run(mut log: Box<dyn EventLog + Send>, mut feeds: Vec<Feed>, stop: &AtomicBoo
                 continue;
             }
             // Deadlines pass with time as well as with events.
-            if moved || feed.due_checked.is_none_or(|t| t.elapsed() >= DUE_EVERY) {
+            // New calls move a pool's use: looked at within seconds, not
+            // on every poll of a busy log.
+            feed.unlooked |= feed.seen > before;
+            let called = feed.unlooked && feed.due_checked.is_none_or(|t| t.elapsed() >= CALLS_EVERY);
+            if moved || called || feed.due_checked.is_none_or(|t| t.elapsed() >= DUE_EVERY) {
                 feed.due_checked = Some(Instant::now());
+                feed.unlooked = false;
                 feed.look_for_due(log.as_ref());
             }
             for outbox in &mut feed.outboxes {
@@ -759,6 +849,7 @@ fn drain(
             endpoint: outbox.endpoint.name.clone(),
             kind: alert.kind,
             number: alert.number,
+            pool: alert.pool.as_ref().map(|p| p.name.clone()),
             text: alert.text.clone(),
             failed: failed
                 .as_ref()
@@ -815,8 +906,14 @@ pub fn mail_text(alert: &Alert) -> (String, String) {
         AlertKind::Quarantine => "quarantined",
         AlertKind::State => "state changed",
         AlertKind::DisputeDue => "dispute step due",
+        AlertKind::PoolHeadroom => "nearly at its caps",
     };
-    let subject = format!("dialguard [{}]: {} {what}", alert.tenant, alert.number);
+    let about = match (&alert.number, &alert.pool) {
+        (Some(number), _) => number.to_string(),
+        (None, Some(pool)) => format!("pool {}", pool.name),
+        (None, None) => String::new(),
+    };
+    let subject = format!("dialguard [{}]: {about} {what}", alert.tenant);
     let json = serde_json::to_string_pretty(alert).expect("an alert serializes");
     (subject, format!("{}\n\nAlert {}:\n{json}\n", alert.text, alert.id))
 }

@@ -422,3 +422,55 @@ fn a_dispute_step_that_falls_due_is_sent_once() {
     );
     drop(receiver);
 }
+
+#[test]
+fn a_pool_nearly_at_its_caps_is_named_once_a_day() {
+    let (tx, rx) = channel();
+    let receiver = Receiver200::start(0, Arc::new(Mutex::new(tx)));
+    let url = receiver.url();
+    let alerts = format!("[[alerts]]\nname = \"floor\"\nurl = \"{url}\"\non = [\"pool_headroom\"]\n");
+    let server = TestServer::with(config(&alerts), ClockMode::Event);
+    register(&server);
+    let call = |i: u32, day: u32| {
+        json!({"id": format!("c-{day}-{i}"), "from": NUMBER, "to": format!("+1212555{:04}", 100 + i),
+               "started_at": format!("2026-03-{day:02}T15:{:02}:{:02}Z", i / 60, i % 60),
+               "ended_at": format!("2026-03-{day:02}T15:{:02}:{:02}Z", i / 60 + 1, i % 60),
+               "outcome": "no_answer"})
+    };
+    let cap = || {
+        let (status, list) = json(server.get("/v1/numbers"));
+        assert_eq!(status, 200, "{list}");
+        let n = &list["numbers"][0];
+        (n["calls_today"].as_u64().unwrap(), n["cap_today"].as_u64().unwrap())
+    };
+    // One call sets the clock; the pool is far from its caps.
+    assert_eq!(json(server.post("/v1/calls", &call(0, 2))).0, 200);
+    let (_, caps) = cap();
+    assert!(caps > 1, "the number may call today");
+    assert!(
+        collect(&rx, 1, Duration::from_millis(1500)).is_empty(),
+        "nothing to say with room left"
+    );
+    // Nine tenths of the caps used: the floor hears of it, once.
+    let want = (caps as f64 * alerts_share()).ceil() as u32;
+    let batch: Vec<Value> = (1..want).map(|i| call(i, 2)).collect();
+    assert_eq!(json(server.post("/v1/calls", &json!({"calls": batch}))).0, 200);
+    let (calls, _) = cap();
+    assert!(calls >= want as u64, "{calls} calls today");
+    let got = collect(&rx, 1, Duration::from_secs(5));
+    assert_eq!(got.len(), 1, "one alert; {:?} want {want} of {caps}", cap());
+    let b = body(&got[0]);
+    assert_eq!(b["kind"], "pool_headroom");
+    assert_eq!(b["pool"]["name"], "sales");
+    assert_eq!(b["pool"]["calls"], calls);
+    assert!(b.get("number").is_none(), "{b}");
+    assert!(b["text"].as_str().unwrap().contains("pool sales has placed"), "{b}");
+    // Another call the same day says nothing new.
+    assert_eq!(json(server.post("/v1/calls", &call(want, 2))).0, 200);
+    assert!(collect(&rx, 1, Duration::from_millis(1500)).is_empty(), "once a day");
+    drop(receiver);
+}
+
+fn alerts_share() -> f64 {
+    dialguard_server::alerts::HEADROOM_USED
+}

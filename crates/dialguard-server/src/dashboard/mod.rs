@@ -195,12 +195,16 @@ fn panel_deliveries(deliveries: &crate::alerts::Deliveries) -> String {
             None => ("", "delivered".to_owned()),
             Some(why) => (" class=\"overdue\"", format!("not delivered: {why}")),
         };
+        let about = match (attempt.number, &attempt.pool) {
+            (Some(number), _) => number_link(number, None),
+            (None, Some(pool)) => format!("pool {}", esc(pool)),
+            (None, None) => String::new(),
+        };
         let _ = write!(
             out,
-            "<li{class}>{tried} {} to {}: {} ({}), {}</li>",
+            "<li{class}>{tried} {} to {}: {about} ({}), {}</li>",
             esc(&kind),
             esc(&attempt.endpoint),
-            number_link(attempt.number, None),
             esc(&attempt.text),
             esc(&result)
         );
