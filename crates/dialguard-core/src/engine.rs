@@ -482,7 +482,7 @@ impl Engine {
                 && let Some(suspicion) = self.suspicion(number, now)
             {
                 let calls = self.ledger.window_counts(number, now, Window::Day).attempts;
-                steer.hold(calls, &suspicion.describe());
+                steer.hold_suspected(calls, &suspicion);
             } else if !steer.stopped
                 && let Some(state) = self.lifecycle.state(number).filter(|s| s.is_plan_phase())
             {

@@ -85,19 +85,24 @@ pub enum AlertKind {
     /// last 24 hours (at least [`HEADROOM_USED`] of it): the dialer is about
     /// to be told `pool_exhausted`. Once per pool and business day.
     PoolHeadroom,
+    /// A number's own answer rate is so far under its pool's that it is
+    /// probably labeled, and it is held for the day (no monitoring feed
+    /// needed). Once per number and business day.
+    SuspectedLabel,
 }
 
 /// The share of a pool's caps whose use raises a `pool_headroom` alert.
 pub const HEADROOM_USED: f64 = 0.9;
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 6] = [
+    pub const ALL: [AlertKind; 7] = [
         AlertKind::Label,
         AlertKind::LabelCleared,
         AlertKind::Quarantine,
         AlertKind::State,
         AlertKind::DisputeDue,
         AlertKind::PoolHeadroom,
+        AlertKind::SuspectedLabel,
     ];
 }
 
@@ -322,6 +327,31 @@ pub fn headroom_alerts(tenant: &str, engine: &dialguard_core::engine::Engine, no
             label: None,
             state: None,
             dispute: None,
+            seq: 0,
+        })
+        .collect()
+}
+
+/// The numbers held today as suspected labeled, as alerts (their ids name
+/// the number and the business day: each is named at most once a day).
+pub fn suspected_alerts(tenant: &str, engine: &dialguard_core::engine::Engine, now: jiff::Timestamp) -> Vec<Alert> {
+    let today = engine.today(now);
+    let at = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    engine
+        .suspected()
+        .into_iter()
+        .map(|(number, why)| Alert {
+            id: format!("{tenant}-suspected-{number}-{today}"),
+            tenant: tenant.to_owned(),
+            kind: AlertKind::SuspectedLabel,
+            at: at.clone(),
+            number: Some(number),
+            pool: None,
+            carrier: None,
+            label: None,
+            state: None,
+            dispute: None,
+            text: format!("{number} is probably labeled: {why}"),
             seq: 0,
         })
         .collect()
@@ -677,8 +707,12 @@ impl Feed {
     /// Queues the dispute steps due now that an outbox has not had.
     fn look_for_due(&mut self, log: &dyn EventLog) {
         let wants = |kind| self.outboxes.iter().any(|o| o.endpoint.on.contains(&kind));
-        let (disputes, headroom) = (wants(AlertKind::DisputeDue), wants(AlertKind::PoolHeadroom));
-        if !disputes && !headroom {
+        let (disputes, headroom, suspected) = (
+            wants(AlertKind::DisputeDue),
+            wants(AlertKind::PoolHeadroom),
+            wants(AlertKind::SuspectedLabel),
+        );
+        if !disputes && !headroom && !suspected {
             return;
         }
         let now = self.tenant.clock.now();
@@ -690,6 +724,9 @@ impl Feed {
             }
             if headroom {
                 alerts.extend(headroom_alerts(&self.tenant.name, &engine, now));
+            }
+            if suspected {
+                alerts.extend(suspected_alerts(&self.tenant.name, &engine, now));
             }
         }
         for outbox in &mut self.outboxes {
@@ -907,6 +944,7 @@ pub fn mail_text(alert: &Alert) -> (String, String) {
         AlertKind::State => "state changed",
         AlertKind::DisputeDue => "dispute step due",
         AlertKind::PoolHeadroom => "nearly at its caps",
+        AlertKind::SuspectedLabel => "probably labeled",
     };
     let about = match (&alert.number, &alert.pool) {
         (Some(number), _) => number.to_string(),

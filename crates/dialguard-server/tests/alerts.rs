@@ -474,3 +474,53 @@ fn a_pool_nearly_at_its_caps_is_named_once_a_day() {
 fn alerts_share() -> f64 {
     dialguard_server::alerts::HEADROOM_USED
 }
+
+#[test]
+fn a_number_answering_far_below_its_pool_is_reported_as_probably_labeled() {
+    let (tx, rx) = channel();
+    let receiver = Receiver200::start(0, Arc::new(Mutex::new(tx)));
+    let url = receiver.url();
+    let alerts = format!("[[alerts]]\nname = \"floor\"\nurl = \"{url}\"\non = [\"suspected_label\"]\n");
+    let server = TestServer::with(config(&alerts), ClockMode::Event);
+    register(&server);
+    let peer = "+14155550101";
+    let (status, b) = json(server.put(
+        &format!("/v1/numbers/{peer}"),
+        &json!({"pool": "sales", "acquired_at": "2026-02-01T00:00:00Z"}),
+    ));
+    assert_eq!(status, 200, "{b}");
+    // Today: 60 calls from the number, 3 answered; 120 from its peer, 48.
+    let calls = |from: &str, count: u32, answered: u32, first: u32| -> Vec<Value> {
+        (0..count)
+            .map(|i| {
+                let k = first + i;
+                let start = format!("2026-03-02T{:02}:{:02}:{:02}Z", 14 + k / 3600, k / 60 % 60, k % 60);
+                let mut call = json!({"id": format!("{from}-{i}"), "from": from,
+                    "to": format!("+1212555{:04}", k), "started_at": start, "ended_at": start,
+                    "outcome": "no_answer"});
+                if i < answered {
+                    call["outcome"] = json!("answered");
+                    call["answered_at"] = json!(start);
+                }
+                call
+            })
+            .collect()
+    };
+    let mut all = calls(NUMBER, 60, 3, 0);
+    all.extend(calls(peer, 120, 48, 60));
+    assert_eq!(json(server.post("/v1/calls", &json!({"calls": all}))).0, 200);
+    // A decision moves the clock on and re-assesses the numbers.
+    let ask = json!({"pool": "sales", "to": "+12125559999", "at": "2026-03-02T17:30:00Z"});
+    assert_eq!(json(server.post("/v1/decide", &ask)).0, 200);
+    let got = collect(&rx, 1, Duration::from_secs(6));
+    assert_eq!(got.len(), 1, "one alert");
+    let b = body(&got[0]);
+    assert_eq!(b["kind"], "suspected_label");
+    assert_eq!(b["number"], NUMBER);
+    let text = b["text"].as_str().unwrap();
+    assert!(
+        text.contains("probably labeled") && text.contains("suspected labeled"),
+        "{text}"
+    );
+    drop(receiver);
+}

@@ -260,6 +260,10 @@ pub struct Steer {
     pub stopped: bool,
     /// In plain words.
     pub why: String,
+    /// Held for the day because its own answer rate says it is probably
+    /// labeled (`suspect`); the reason is in `why`.
+    #[serde(skip)]
+    pub suspected: bool,
 }
 
 impl Steer {
@@ -274,6 +278,13 @@ impl Steer {
         self.metric = None;
         self.line = None;
         self.why = format!("stopped for today: {reason}");
+        self.suspected = false;
+    }
+
+    /// [`Steer::hold`] for a suspected label.
+    pub fn hold_suspected(&mut self, calls: u32, suspicion: &Suspicion) {
+        self.hold(calls, &suspicion.describe());
+        self.suspected = true;
     }
 
     /// Leaves the day to a recovery plan's phase (`state`): the plan's
@@ -529,6 +540,7 @@ impl Controller {
                             carrier.engine(),
                             metric.describe(median)
                         ),
+                        suspected: false,
                     };
                 }
             }
@@ -686,6 +698,7 @@ impl Controller {
             line,
             stopped: false,
             why,
+            suspected: false,
         }
     }
 }

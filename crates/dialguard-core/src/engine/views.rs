@@ -126,6 +126,20 @@ impl Engine {
             .collect()
     }
 
+    /// The numbers held for the day as suspected labeled (their own answer
+    /// rate far under their pool's), with the test that says so; by number.
+    /// As of the engine's latest re-assessment of each.
+    pub fn suspected(&self) -> Vec<(E164, String)> {
+        let mut held: Vec<(E164, String)> = self
+            .steers
+            .iter()
+            .filter(|(_, s)| s.suspected)
+            .map(|(n, s)| (*n, s.why.clone()))
+            .collect();
+        held.sort_by_key(|(n, _)| *n);
+        held
+    }
+
     /// Why the number's cap is what it is: its state when that allows no
     /// calls, else the closed loop's reason.
     fn cap_reason(&self, number: E164, state: NumberState) -> Option<String> {
