@@ -160,12 +160,6 @@ struct History {
 /// Inserts in order; true when the item went to the end (the usual case).
 fn insert_sorted<T: Copy>(items: &mut Vec<T>, item: T, key: impl Fn(&T) -> i64) -> bool {
     let k = key(&item);
-    // A full list grows by an eighth, not by doubling: a number's calls are
-    // the bulk of what the ledger holds, and a doubled list is up to half
-    // empty. Copying on growth costs each call about eight moves in all.
-    if items.len() == items.capacity() {
-        items.reserve_exact((items.len() / 8).max(16));
-    }
     // Records nearly always arrive in order: check the end first.
     if items.last().is_none_or(|last| key(last) <= k) {
         items.push(item);

@@ -150,6 +150,10 @@ impl Histogram {
 
 fn main() {
     let a = args();
+    // DIALGUARD_HUGE_PAGES=0: 4 KB pages throughout (see `huge_pages`).
+    if std::env::var("DIALGUARD_HUGE_PAGES").is_ok_and(|v| v == "0") {
+        dialguard_core::huge_pages::set_enabled(false);
+    }
     let mut engine = Engine::new(EngineConfig::default()).expect("the default configuration runs");
     let mut log = a.db.as_ref().map(|path| {
         let _ = std::fs::remove_file(path);
