@@ -275,6 +275,28 @@ pub struct Alert {
     seq: u64,
 }
 
+impl Alert {
+    /// An alert about `number` (or, with `None`, about a pool), with no
+    /// carrier, label, state, dispute or pool said yet, and not from the
+    /// log (`seq` 0).
+    fn new(id: String, tenant: &str, kind: AlertKind, at: &str, number: Option<E164>, text: String) -> Alert {
+        Alert {
+            id,
+            tenant: tenant.to_owned(),
+            kind,
+            at: at.to_owned(),
+            number,
+            pool: None,
+            carrier: None,
+            label: None,
+            state: None,
+            dispute: None,
+            text,
+            seq: 0,
+        }
+    }
+}
+
 /// How much of its caps a pool has used.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PoolUse {
@@ -283,51 +305,57 @@ pub struct PoolUse {
     pub caps: u64,
 }
 
-/// The pools that have used at least [`HEADROOM_USED`] of their caps, as
-/// alerts (their ids name the pool and the business day, so each pool is
-/// named at most once a day however often it is looked at).
-pub fn headroom_alerts(tenant: &str, engine: &dialguard_core::engine::Engine, now: jiff::Timestamp) -> Vec<Alert> {
-    let today = engine.today(now);
-    let at = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+/// Each pool's calls in the last 24 hours and what its numbers' caps allow,
+/// by pool name: the wallboard's "calls today against caps" and the
+/// `pool_headroom` alert read the same sums.
+pub(crate) fn pool_use(numbers: &[dialguard_core::engine::NumberSummary]) -> Vec<PoolUse> {
     let mut pools: Vec<PoolUse> = Vec::new();
-    for n in engine.numbers(now) {
-        let i = match pools.iter().position(|p| p.name == n.pool) {
-            Some(i) => i,
-            None => {
-                pools.push(PoolUse {
-                    name: n.pool.clone(),
-                    calls: 0,
-                    caps: 0,
-                });
-                pools.len() - 1
+    for n in numbers {
+        let i = match pools.binary_search_by(|p| p.name.as_str().cmp(&n.pool)) {
+            Ok(i) => i,
+            Err(i) => {
+                let name = n.pool.clone();
+                pools.insert(
+                    i,
+                    PoolUse {
+                        name,
+                        calls: 0,
+                        caps: 0,
+                    },
+                );
+                i
             }
         };
         pools[i].calls += u64::from(n.calls_today);
         pools[i].caps += u64::from(n.cap_today);
     }
     pools
+}
+
+/// The pools that have used at least [`HEADROOM_USED`] of their caps, as
+/// alerts (their ids name the pool and the business day, so each pool is
+/// named at most once a day however often it is looked at).
+pub fn headroom_alerts(tenant: &str, engine: &dialguard_core::engine::Engine, now: jiff::Timestamp) -> Vec<Alert> {
+    let today = engine.today(now);
+    let at = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let pools = pool_use(&engine.numbers(now));
+    pools
         .into_iter()
         .filter(|p| p.caps > 0 && p.calls as f64 >= HEADROOM_USED * p.caps as f64)
-        .map(|p| Alert {
-            id: format!("{tenant}-headroom-{}-{today}", p.name),
-            tenant: tenant.to_owned(),
-            kind: AlertKind::PoolHeadroom,
-            at: at.clone(),
-            number: None,
-            text: format!(
+        .map(|p| {
+            let text = format!(
                 "pool {} has placed {} calls in 24 hours of the {} its numbers' caps allow ({:.0} %): {} left",
                 p.name,
                 p.calls,
                 p.caps,
                 100.0 * p.calls as f64 / p.caps as f64,
                 p.caps.saturating_sub(p.calls)
-            ),
-            pool: Some(p),
-            carrier: None,
-            label: None,
-            state: None,
-            dispute: None,
-            seq: 0,
+            );
+            let id = format!("{tenant}-headroom-{}-{today}", p.name);
+            Alert {
+                pool: Some(p),
+                ..Alert::new(id, tenant, AlertKind::PoolHeadroom, &at, None, text)
+            }
         })
         .collect()
 }
@@ -340,19 +368,15 @@ pub fn suspected_alerts(tenant: &str, engine: &dialguard_core::engine::Engine, n
     engine
         .suspected()
         .into_iter()
-        .map(|(number, why)| Alert {
-            id: format!("{tenant}-suspected-{number}-{today}"),
-            tenant: tenant.to_owned(),
-            kind: AlertKind::SuspectedLabel,
-            at: at.clone(),
-            number: Some(number),
-            pool: None,
-            carrier: None,
-            label: None,
-            state: None,
-            dispute: None,
-            text: format!("{number} is probably labeled: {why}"),
-            seq: 0,
+        .map(|(number, why)| {
+            Alert::new(
+                format!("{tenant}-suspected-{number}-{today}"),
+                tenant,
+                AlertKind::SuspectedLabel,
+                &at,
+                Some(number),
+                format!("{number} is probably labeled: {why}"),
+            )
         })
         .collect()
 }
@@ -381,23 +405,20 @@ pub fn due_alerts(tenant: &str, engine: &dialguard_core::engine::Engine, now: ji
             let step = row.step.as_str();
             let when = crate::dashboard::lateness(days_late);
             Some(Alert {
-                id: format!("{tenant}-due-{}-{step}-{}-{due}", row.number, action.replace(' ', "_")),
-                tenant: tenant.to_owned(),
-                kind: AlertKind::DisputeDue,
-                at: at.clone(),
-                number: Some(row.number),
-                pool: None,
-                carrier: None,
-                label: None,
-                state: None,
                 dispute: Some(DueStep {
                     step,
                     action,
                     due: due.to_string(),
                     days_late,
                 }),
-                text: format!("{}: dispute step {step}, {action}, {when} (due {due})", row.number),
-                seq: 0,
+                ..Alert::new(
+                    format!("{tenant}-due-{}-{step}-{}-{due}", row.number, action.replace(' ', "_")),
+                    tenant,
+                    AlertKind::DisputeDue,
+                    &at,
+                    Some(row.number),
+                    format!("{}: dispute step {step}, {action}, {when} (due {due})", row.number),
+                )
             })
         })
         .collect()
@@ -415,18 +436,8 @@ impl Watch {
     pub fn see(&mut self, tenant: &str, seq: u64, event: &Event) -> Option<Alert> {
         let at = event.at().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
         let alert = |kind, number, text| Alert {
-            id: format!("{tenant}-{seq}"),
-            tenant: tenant.to_owned(),
-            kind,
-            at: at.clone(),
-            number: Some(number),
-            pool: None,
-            carrier: None,
-            label: None,
-            state: None,
-            dispute: None,
-            text,
             seq,
+            ..Alert::new(format!("{tenant}-{seq}"), tenant, kind, &at, Some(number), text)
         };
         match event {
             Event::Label(l) => {

@@ -147,9 +147,10 @@ fn collect(rx: &Receiver<Received>, want: usize, wait: Duration) -> Vec<Received
 
 /// The wallboard's delivery-log entry holding `text`, if any.
 fn board_line(board: &str, text: &str) -> Option<String> {
-    let log = &board[board.find("id=\"deliveries\"")?..];
-    let log = &log[..log.find("</section>")?];
-    log.split("<li").find(|li| li.contains(text)).map(str::to_owned)
+    common::part(board, "deliveries", "</section>")
+        .split("<li")
+        .find(|li| li.contains(text))
+        .map(str::to_owned)
 }
 
 fn body(r: &Received) -> Value {

@@ -320,35 +320,17 @@ fn the_wallboard_puts_the_labeled_number_first_and_an_overdue_dispute_in_red_at_
         "the labeled number heads the table: {}",
         rows[0]
     );
-    let labeled = board
-        .split("id=\"labeled\"")
-        .nth(1)
-        .unwrap()
-        .split("</section>")
-        .next()
-        .unwrap();
+    let labeled = common::part(&board, "labeled", "</section>");
     assert!(
         labeled.contains("tmobile (first-orion): <a") && labeled.contains("Scam Likely"),
         "{labeled}"
     );
-    let disputes = board
-        .split("id=\"disputes\"")
-        .nth(1)
-        .unwrap()
-        .split("</section>")
-        .next()
-        .unwrap();
+    let disputes = common::part(&board, "disputes", "</section>");
     assert!(
         disputes.contains("<li class=\"overdue\">") && disputes.contains("days late"),
         "an overdue step is in the disputes panel, in red: {disputes}"
     );
-    let recovering = board
-        .split("id=\"recovering\"")
-        .nth(1)
-        .unwrap()
-        .split("</section>")
-        .next()
-        .unwrap();
+    let recovering = common::part(&board, "recovering", "</section>");
     assert!(recovering.contains("+14155550103"), "{recovering}");
     assert!(board.contains("Why this cap"), "each number's cap says why");
     for chart in ["trend-answer", "trend-short", "trend-labels"] {
@@ -357,13 +339,7 @@ fn the_wallboard_puts_the_labeled_number_first_and_an_overdue_dispute_in_red_at_
             "no {chart} on the board"
         );
     }
-    let answer = board
-        .split("id=\"trend-answer\"")
-        .nth(1)
-        .unwrap()
-        .split("</svg>")
-        .next()
-        .unwrap();
+    let answer = common::part(&board, "trend-answer", "</svg>");
     assert!(
         answer.contains("class=\"line\"") && answer.contains("sales"),
         "the pool's answer rate is drawn: {answer}"

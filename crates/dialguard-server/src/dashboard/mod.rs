@@ -543,17 +543,13 @@ fn panel_due(out: &mut String, board: &Board, as_of: Option<Timestamp>) {
 }
 
 fn panel_pools(out: &mut String, numbers: &[NumberSummary]) {
-    let mut pools: Vec<&str> = numbers.iter().map(|n| n.pool.as_str()).collect();
-    pools.sort_unstable();
-    pools.dedup();
     out.push_str("<section class=\"panel\" id=\"pools\"><h2>Calls today against caps</h2><ul>");
-    for pool in pools {
-        let (calls, caps) = numbers
-            .iter()
-            .filter(|n| n.pool == pool)
-            .fold((0u64, 0u64), |(c, k), n| {
-                (c + u64::from(n.calls_today), k + u64::from(n.cap_today))
-            });
+    for crate::alerts::PoolUse {
+        name: pool,
+        calls,
+        caps,
+    } in crate::alerts::pool_use(numbers)
+    {
         let share = if caps == 0 {
             1.0
         } else {
@@ -562,7 +558,7 @@ fn panel_pools(out: &mut String, numbers: &[NumberSummary]) {
         let _ = write!(
             out,
             "<li>{}: <span class=\"meter{}\"><i style=\"width:{:.0}%\"></i></span>{calls} / {caps}</li>",
-            esc(pool),
+            esc(&pool),
             if share >= 1.0 { " full" } else { "" },
             share * 100.0
         );

@@ -154,3 +154,13 @@ pub fn register(server: &TestServer, number: &str, pool: &str) {
     let (status, body) = json(server.put(&format!("/v1/numbers/{number}"), &serde_json::json!({"pool": pool})));
     assert_eq!(status, 200, "registering {number}: {body}");
 }
+
+/// The part of a page from the element with `id` to the end of its
+/// `closing` tag's first occurrence (a wallboard panel: `</section>`).
+pub fn part<'a>(page: &'a str, id: &str, closing: &str) -> &'a str {
+    let from = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no id={id} on the page"));
+    let rest = &page[from..];
+    &rest[..rest.find(closing).unwrap_or(rest.len())]
+}
